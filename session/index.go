@@ -224,17 +224,28 @@ func End(ctx context.Context, st store.Store, realm, user, sid string, now time.
 // asked again finds it there by its own revocation and runs endInvites
 // again (ends38: the retry answered ErrNoSession, and the invites minted
 // through it stayed live). nil: none to end.
+//
+// A session a step-up replaced (NoteReplaced) is followed to the session
+// that replaced it, and that one ends too, its invites with it (endInvites
+// of it), to the newest: found once its own end is written, or, no longer
+// listed (the replacement revoked it), at once (review39 R1; the lead: an
+// admin's end of a session ends what it became).
 func EndWith(ctx context.Context, st store.Store, realm, user, sid string, now time.Time, endInvites func(Info) error) (*Info, error) {
+	return endWith(ctx, st, realm, user, sid, now, endInvites, maxFollowed)
+}
+
+// endWith is EndWith following at most hops replacements.
+func endWith(ctx context.Context, st store.Store, realm, user, sid string, now time.Time, endInvites func(Info) error, hops int) (*Info, error) {
 	list, err := unended(ctx, st, realm, user, now)
 	if err != nil {
 		return nil, err
 	}
 	i := slices.IndexFunc(list, func(s Info) bool { return s.SID == sid })
-	if sid == "" || i < 0 {
-		if sid == "" || endInvites == nil {
-			return nil, ErrNoSession
-		}
-		return endedAgain(ctx, st, realm, user, sid, now, endInvites)
+	if sid == "" {
+		return nil, ErrNoSession
+	}
+	if i < 0 {
+		return endNotListed(ctx, st, realm, user, sid, now, endInvites, hops)
 	}
 	ended := list[i]
 	// Its trust ends first (endTrusts), as logout ends the browser's
@@ -273,6 +284,9 @@ func EndWith(ctx context.Context, st store.Store, realm, user, sid string, now t
 		}
 	}
 	dropSessions(ctx, st, realm, user, now, ends)
+	if err := endWhatItBecame(ctx, st, realm, user, sid, now, endInvites, hops); err != nil {
+		return nil, err
+	}
 	return &ended, nil
 }
 
@@ -307,7 +321,7 @@ func revokeListed(ctx context.Context, st store.Store, realm string, list []Info
 		if err := st.Put(store.Lasting(ctx), endedKey(realm, s.SID), []byte{1}, endedFor(s, now)); err != nil {
 			return err
 		}
-		if err := st.Put(store.Lasting(ctx), endkeys.Session(realm, s.SID), []byte{1}, s.Expires.Sub(now)+Leeway); err != nil {
+		if err := st.Put(store.Lasting(ctx), endkeys.Session(realm, s.SID), endMark(now), s.Expires.Sub(now)+Leeway); err != nil {
 			return err
 		}
 		if err := announce(ctx, st, revocation{Realm: realm, SID: s.SID}); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -36,7 +38,7 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) (ended b
 		// A store that did not answer the read will not take the write:
 		// the user is told to try again now, not after a second wait.
 		return false, fault
-	case one.Err == nil && string(one.Value) == revokedAnnounced,
+	case one.Err == nil && (string(one.Value) == revokedAnnounced || strings.HasPrefix(string(one.Value), revokedByEndAnnounced)),
 		errors.Is(one.Err, store.ErrNotFound) && !before.IsZero() && !cl.IssuedAt.After(before):
 		m.cache.Remove(token) // a replay, or a session already ended with the user's others
 		return false, nil
@@ -45,9 +47,15 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) (ended b
 	default:
 		ended = true
 	}
-	mark := []byte{1} // ended before: by the admin (End), or by a logout of an earlier release
-	if ended {
-		mark = []byte(revokedByLogout)
+	// Ended before by an end (EndWith: an admin's; or by a logout of an
+	// earlier release): its mark stays as that end wrote it, and is
+	// marked announced as an end's (endAnnounced), so EndedByAnEnd and
+	// EndedAt still read it (review39 R1: "announced" erased it, and a
+	// step-up racing an admin's end of the session it replaced no longer
+	// saw that end).
+	mark, told := []byte(revokedByLogout), []byte(revokedAnnounced)
+	if !ended {
+		mark, told = one.Value, endAnnounced(one.Value)
 	}
 	ttl := cl.ExpiresAt.Sub(m.now()) + Leeway
 	if err := m.store.Put(store.Lasting(ctx), key, mark, ttl); err != nil {
@@ -59,7 +67,7 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) (ended b
 		return false, err
 	}
 	// Not lasting: lost, a replay announces once more (and is told ended).
-	if err := m.store.Put(ctx, key, []byte(revokedAnnounced), ttl); err != nil {
+	if err := m.store.Put(ctx, key, told, ttl); err != nil {
 		m.logger.Warn("marking a revocation announced; a replayed logout announces it again", zap.Error(err))
 	}
 	dropSessions(ctx, m.store, m.realm, cl.Subject, m.now(), func(s Info) bool { return s.SID == cl.SID })
@@ -70,21 +78,68 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) (ended b
 // end (an admin's: EndWith), not by a sign-out or a replacement (Revoke,
 // whose values are below); false where sid has none.
 func EndedByAnEnd(ctx context.Context, st store.Store, realm, sid string) (bool, error) {
+	byEnd, _, err := EndedAt(ctx, st, realm, sid)
+	return byEnd, err
+}
+
+// EndedAt is EndedByAnEnd, and when that end was made, as its record
+// says (revokedByEnd; zero for an end of the release before, whose
+// record says no time).
+func EndedAt(ctx context.Context, st store.Store, realm, sid string) (byEnd bool, at time.Time, err error) {
 	by, err := st.Get(ctx, endkeys.Session(realm, sid))
 	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+		return false, time.Time{}, nil
 	}
-	return err == nil && string(by) != revokedByLogout && string(by) != revokedAnnounced, err
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	byEnd, at = readEnd(by)
+	return byEnd, at, nil
 }
 
 // The values of a session's revocation record (any value revokes: Check
 // reads only that the record exists): revokedByLogout while a logout has
 // not yet announced it (a next try after a fault still tells of the
-// sign-out), revokedAnnounced once the revocation log has its entry.
+// sign-out), revokedAnnounced once the revocation log has its entry;
+// an end's (revokeListed: an admin's end of it, of its trust or its
+// device) is revokedByEnd and the end's time in Unix nanoseconds, and
+// revokedByEndAnnounced and that time once a logout of it (a replayed
+// cookie, a step-up replacing it) announced it again. Any other value
+// is an end's of the release before (1), of no known time.
 const (
-	revokedByLogout  = "logout"
-	revokedAnnounced = "announced"
+	revokedByLogout       = "logout"
+	revokedAnnounced      = "announced"
+	revokedByEnd          = "end@"
+	revokedByEndAnnounced = "end announced@"
 )
+
+// endMark is an end's record of a session at now.
+func endMark(now time.Time) []byte {
+	return []byte(revokedByEnd + strconv.FormatInt(now.UnixNano(), 10))
+}
+
+// readEnd says whether a session's revocation record v is an end's, and
+// when that end was made (zero: not said).
+func readEnd(v []byte) (byEnd bool, at time.Time) {
+	s := string(v)
+	if s == revokedByLogout || s == revokedAnnounced {
+		return false, time.Time{}
+	}
+	for _, p := range []string{revokedByEndAnnounced, revokedByEnd} {
+		if n, err := strconv.ParseInt(strings.TrimPrefix(s, p), 10, 64); strings.HasPrefix(s, p) && err == nil {
+			return true, time.Unix(0, n)
+		}
+	}
+	return true, time.Time{}
+}
+
+// endAnnounced is an end's record v once announced again, its time kept.
+func endAnnounced(v []byte) []byte {
+	if _, at := readEnd(v); !at.IsZero() {
+		return []byte(revokedByEndAnnounced + strconv.FormatInt(at.UnixNano(), 10))
+	}
+	return []byte(revokedByEndAnnounced)
+}
 
 // Live reports whether cl's session is still live, as the store says now
 // (not the cache): neither it nor all its user's sessions revoked. A

@@ -96,8 +96,9 @@ func (e Ends) EndTrust(ctx context.Context, user, trust string) (Ended, error) {
 func (e Ends) EndSession(ctx context.Context, user, sid, by string) (Ended, error) {
 	var out Ended
 	var err error
-	out.Session, err = session.EndWith(ctx, e.Store, e.Realm, user, sid, e.Now(), func(s session.Info) (err error) {
-		out.Minted, err = e.endMinted(ctx, user, session.MintedIn(s.SID, s.Where.Trust))
+	out.Session, err = session.EndWith(ctx, e.Store, e.Realm, user, sid, e.Now(), func(s session.Info) error {
+		m, err := e.endMinted(ctx, user, session.MintedIn(s.SID, s.Where.Trust))
+		out.Minted = addMinted(out.Minted, m) // and of the sessions it became (session.EndWith follows a step-up)
 		return err
 	})
 	if errors.Is(err, session.ErrNoSession) && sid != "" {

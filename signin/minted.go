@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -40,4 +41,13 @@ func (s *Service) endUndoneMinted(ctx context.Context, realm, user, id string) e
 		s.audit("invites_ended", user, "", append([]zap.Field{zap.String("device", id)}, fields...)...)
 	}
 	return err
+}
+
+// addMinted is what two ends of invites did, together.
+func addMinted(a, b session.MintedEnd) session.MintedEnd {
+	used := slices.Compact(slices.Sorted(slices.Values(append(slices.Clip(a.Used), b.Used...))))
+	if len(used) == 0 {
+		used = nil
+	}
+	return session.MintedEnd{Ended: a.Ended + b.Ended, Used: used}
 }

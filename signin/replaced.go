@@ -2,6 +2,8 @@ package signin
 
 import (
 	"context"
+	"errors"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -44,6 +46,13 @@ type Replacement struct {
 // move (afterTheMove). Where the move or the end fails, old is left live
 // (the error is answered), as a store failure at its revocation leaves it.
 //
+// An admin's end of old racing this (review39 R1) ends sid too, and what
+// moved: this writes which session replaced old first
+// (session.NoteReplaced), which her end follows once it has written its
+// own mark (session.EndWith), and reads that mark once old is revoked
+// (afterTheMove); an old her end had marked when this came to it, after
+// the sign-in that made sid began, ends sid too (endedBeforeTheMove).
+//
 // Any old this realm signed that is live ends, whoever's it is: on a
 // shared computer the last user's session ends with the next sign-in.
 // One not this realm's, expired, or already ended costs a read at most
@@ -61,11 +70,19 @@ func (e Ends) EndReplaced(ctx context.Context, old, user, sid string) (Replaceme
 		return out, nil
 	}
 	if live, err := e.Sessions.Live(ctx, cl); err != nil || !live {
+		if err == nil && cl.Subject == user {
+			out.Minted = e.endedBeforeTheMove(ctx, user, cl.SID, sid)
+		}
 		return out, err
 	}
 	var minted session.MintedEnd
 	if cl.Subject == user {
-		err = session.MoveMinted(ctx, e.Store, e.Realm, user, cl.SID, sid, e.Now())
+		// What old became, first: an admin's end of old from then on
+		// ends sid too (session.EndWith follows it).
+		err = session.NoteReplaced(ctx, e.Store, e.Realm, cl.SID, cl.ExpiresAt.Time, sid, e.Now())
+		if err == nil {
+			err = session.MoveMinted(ctx, e.Store, e.Realm, user, cl.SID, sid, e.Now())
+		}
 	} else {
 		minted, err = e.endMinted(ctx, cl.Subject, session.MintedIn(cl.SID, ""))
 	}
@@ -94,17 +111,29 @@ func (e Ends) EndReplaced(ctx context.Context, old, user, sid string) (Replaceme
 // for a mint in flight in old that wrote its entry after the first move
 // and passed its Live check before the revocation (its link handed out,
 // named by old); one written after this move finds old revoked and is
-// refused its link. Then, where an admin ended sid meanwhile (her end
-// revokes it before it reads the index, so one that read it before a move
-// ended nothing the move brought), what moved ends with it, as her end
-// would have ended it (a sign-out's ends no invite), told in what it
-// returns. A failure is logged, not answered: old has ended, and an entry
-// naming it is a signed-out session's, listed and ended by it
-// (SignedOut), one naming sid is listed by sid.
+// refused its link. Then, where an admin ended old meanwhile (review39
+// R1: her end, written before it read which session replaced old, may
+// have read it before this replacement wrote it), sid ends as her end
+// would have ended it, with what moved (endFollowing); where she ended
+// sid meanwhile (her end revokes it before it reads the index, so one
+// that read it before a move ended nothing the move brought), what moved
+// ends with it, as her end would have ended it (a sign-out's ends no
+// invite), told in what it returns. A failure is logged, not answered
+// (a failed move, and the ends go on): old has ended, and an entry naming
+// it is a signed-out session's, listed and ended by it (SignedOut), one
+// naming sid is listed by sid.
 func (e Ends) afterTheMove(ctx context.Context, user, oldSID, sid string) session.MintedEnd {
 	if err := session.MoveMinted(ctx, e.Store, e.Realm, user, oldSID, sid, e.Now()); err != nil {
 		e.log().Warn("moving the invites a replaced session minted as it ended to the new session; the console lists them by the old one", zap.Error(err))
-		return session.MintedEnd{}
+	}
+	oldByEnd, _, err := session.EndedAt(ctx, e.Store, e.Realm, oldSID)
+	if err != nil {
+		e.log().Warn("reading whether the replaced session was ended by an admin as it was replaced; the new session stands", zap.Error(err))
+	}
+	if oldByEnd {
+		if minted, followed := e.endFollowing(ctx, user, oldSID, sid); followed {
+			return minted
+		}
 	}
 	byEnd, err := session.EndedByAnEnd(ctx, e.Store, e.Realm, sid)
 	if err != nil {
@@ -118,6 +147,55 @@ func (e Ends) afterTheMove(ctx context.Context, user, oldSID, sid string) sessio
 		e.log().Warn("ending the invites moved to a new session an admin ended meanwhile; the console lists them by it", zap.Error(err))
 	}
 	return minted
+}
+
+// endedBeforeTheMove is a same-user replacement of a session old (oldSID)
+// that had ended when it came to it: where an end (an admin's) ended old
+// after the sign-in that made sid began (sid's Issued, its iat, is that
+// beginning: session.Began), the step-up raced her end, and sid ends as
+// her end of old would have ended what old became (endFollowing,
+// review39 R1; a step-up is no way out of an end made meanwhile); a
+// sign-in that began after the end (the browser signing in again once
+// ended) stands. An end of the release before says no time: not ended.
+func (e Ends) endedBeforeTheMove(ctx context.Context, user, oldSID, sid string) session.MintedEnd {
+	byEnd, at, err := session.EndedAt(ctx, e.Store, e.Realm, oldSID)
+	if err != nil {
+		e.log().Warn("reading whether the replaced session was ended by an admin as it was replaced; the new session stands", zap.Error(err))
+	}
+	if !byEnd || at.IsZero() {
+		return session.MintedEnd{}
+	}
+	live, err := session.Sessions(ctx, e.Store, e.Realm, user, e.Now())
+	if err != nil {
+		e.log().Warn("reading the new session of a replaced session an admin ended; it stands", zap.Error(err))
+	}
+	i := slices.IndexFunc(live, func(s session.Info) bool { return s.SID == sid })
+	if i < 0 || live[i].Issued.After(at) {
+		return session.MintedEnd{}
+	}
+	minted, _ := e.endFollowing(ctx, user, oldSID, sid)
+	return minted
+}
+
+// endFollowing ends sid, which replaced oldSID, an admin ended, with its
+// trust and its invites (session.EndWith, as EndSession does), audited as
+// admin_sessions_end (session, replacing: oldSID, invites_ended); false
+// where it was no longer listed (ended meanwhile), or failed (logged).
+func (e Ends) endFollowing(ctx context.Context, user, oldSID, sid string) (session.MintedEnd, bool) {
+	var minted session.MintedEnd
+	_, err := session.EndWith(ctx, e.Store, e.Realm, user, sid, e.Now(), func(s session.Info) (err error) {
+		m, err := e.endMinted(ctx, user, session.MintedIn(s.SID, s.Where.Trust))
+		minted = addMinted(minted, m)
+		return err
+	})
+	if err != nil {
+		if !errors.Is(err, session.ErrNoSession) {
+			e.log().Warn("ending the new session of a replaced session an admin ended as it was replaced; an end of either ends it", zap.Error(err))
+		}
+		return minted, false
+	}
+	e.audit("admin_sessions_end", user, append([]zap.Field{zap.String("session", ShortSID(sid)), zap.String("replacing", ShortSID(oldSID))}, countedFields(minted)...)...)
+	return minted, true
 }
 
 // log is the Ends' logger, or none where it was given none (the admin's
