@@ -15,7 +15,7 @@ import (
 
 // A re-trust (a code sign-in with "remember" in a browser already trusted:
 // the console's step-up, the devices page's) keeps the browser's trust,
-// renewed (session.Manager.Trust, attack38 F1): everything that named it
+// renewed (session.Manager.TrustHeld, attack38 F1): everything that named it
 // before still names it, and ends with it.
 
 // stepUpRemembered has c, signed in as an admin, open the console for ned
