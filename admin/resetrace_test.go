@@ -107,7 +107,7 @@ func resetRacingASignIn(t *testing.T, st store.Store, tpl *enrollment.Templates,
 			if err != nil {
 				t.Fatal(err)
 			}
-			trust, _, err := m.Trust(ctx, session.Began{}, user, "", "", session.Where{Browser: "Firefox"}, "", []factor.AMR{factor.AMRSMS}, time.Now().Unix(), time.Hour)
+			trust, _, err := m.TrustHeld(ctx, session.Began{}, user, "", "", time.Time{}, session.Where{Browser: "Firefox"}, "", []factor.AMR{factor.AMRSMS}, time.Now().Unix(), time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}

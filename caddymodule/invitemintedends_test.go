@@ -114,6 +114,20 @@ func twoAdminsSite(t *testing.T, storeLine, more string) *sitetest.Site {
 	return s
 }
 
+// mintedByThiefAndOwner signs in, at s (twoAdminsSite), a thief holding
+// mallory's account, mallory in a browser of her own, and alice; the thief
+// mints at the console an invite for mal, mallory one for ned (their
+// tokens).
+func mintedByThiefAndOwner(t *testing.T, s *sitetest.Site) (thief, alice *sitetest.Client, malToken, nedToken string) {
+	t.Helper()
+	thief, owner, alice := sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "alice")
+	signIn(t, s, thief)
+	s.Advance(time.Minute) // past the first code's cooldown
+	signIn(t, s, owner)
+	signIn(t, s, alice)
+	return thief, alice, mintAt(t, s, thief, "mal"), mintAt(t, s, owner, "ned")
+}
+
 // TestEndingAnAdminsSessionEndsTheInvitesItMinted (attack36 F3): a thief
 // holding mallory's account mints at the console an invite for mal;
 // mallory, in another browser, one for ned. alice, an admin, ends the
@@ -125,13 +139,7 @@ func TestEndingAnAdminsSessionEndsTheInvitesItMinted(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 		s := twoAdminsSite(t, storeLine, "")
-		thief, owner, alice := sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "alice")
-		signIn(t, s, thief)
-		s.Advance(time.Minute) // past the first code's cooldown
-		signIn(t, s, owner)
-		signIn(t, s, alice)
-		malToken := mintAt(t, s, thief, "mal")
-		nedToken := mintAt(t, s, owner, "ned")
+		thief, alice, malToken, nedToken := mintedByThiefAndOwner(t, s)
 
 		const page = "/.smsgate/admin/user?name=mallory"
 		got := alice.Get(page)

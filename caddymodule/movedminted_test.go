@@ -28,8 +28,7 @@ import (
 func TestStopTrustingEndsTheInvitesMovedIntoItsSession(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := textSite(t, storeLine, []string{"mallory", "mal", "ned"}, "\t\tremember 30d\n\t\tadmins mallory\n"+limitsOff)
-		addUser(t, s, "mallory", "+14155552671")
+		s := malloryAdminSite(t, storeLine, "\t\tremember 30d\n")
 		thief := sitetest.NewClient(t, "mallory")
 		signIn(t, s, thief)
 		malToken := mintAt(t, s, thief, "mal")
@@ -42,16 +41,7 @@ func TestStopTrustingEndsTheInvitesMovedIntoItsSession(t *testing.T) {
 		s.Advance(time.Minute)
 		owner := sitetest.NewClient(t, "mallory")
 		signIn(t, s, owner)
-		page := owner.Get("/.smsgate/devices")
-		m := trustedBrowser.FindStringSubmatch(page.Text)
-		if m == nil {
-			t.Fatalf("no trusted browser listed:\n%s", page.Text)
-		}
-		form := url.Values{"action": {"untrust"}, "trust": {m[1]}, "csrf": {owner.CSRF("/.smsgate/devices")}}
-		sitetest.Expect(t, owner.Post("/.smsgate/devices", form), http.StatusOK, "")
-		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
-			t.Fatalf("the thief's session outlived the end of its trust")
-		}
+		stopTrustingTheThief(t, owner, thief)
 		if !inviteEnded(t, s, "mal", malToken) {
 			t.Errorf("mal's link, minted by the thief and moved into his stepped-up session, still works after mallory stopped trusting his browser (which ended that session)")
 		}
@@ -73,8 +63,7 @@ func TestStopTrustingEndsTheInvitesMovedIntoItsSession(t *testing.T) {
 func TestRemovingAPhoneEndsTheInvitesMovedIntoTheSessionItEarned(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := textSite(t, storeLine, []string{"mallory", "mal", "ned"}, "\t\tadmins mallory\n"+limitsOff)
-		addUser(t, s, "mallory", "+14155552671")
+		s := malloryAdminSite(t, storeLine, "")
 		owner := sitetest.NewClient(t, "mallory")
 		signIn(t, s, owner)
 		thief := sitetest.NewClient(t, "mallory")

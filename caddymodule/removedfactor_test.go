@@ -172,6 +172,17 @@ func codeSent(t *testing.T, c *sitetest.Client) string {
 // signIn signs c in with the code texted to it.
 func signIn(t *testing.T, s *sitetest.Site, c *sitetest.Client) {
 	t.Helper()
+	signInRemembering(t, s, c, false)
+}
+
+// signInRemembering signs c in with the code texted to it, "remember this
+// browser" ticked or not.
+func signInRemembering(t *testing.T, s *sitetest.Site, c *sitetest.Client, remember bool) {
+	t.Helper()
 	tok := codeSent(t, c)
-	sitetest.Expect(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	form := url.Values{"code": {s.LastCode()}, "csrf": {tok}}
+	if remember {
+		form.Set("remember", "1")
+	}
+	sitetest.Expect(t, c.Post("/.smsgate/verify", form), http.StatusSeeOther, "/")
 }

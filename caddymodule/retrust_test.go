@@ -15,7 +15,7 @@ import (
 
 // A re-trust (a code sign-in with "remember" in a browser already trusted:
 // the console's step-up, the devices page's) keeps the browser's trust,
-// renewed (session.Manager.Trust, attack38 F1): everything that named it
+// renewed (session.Manager.TrustHeld, attack38 F1): everything that named it
 // before still names it, and ends with it.
 
 // stepUpRemembered has c, signed in as an admin, open the console for ned
@@ -70,11 +70,9 @@ func TestEndingAReTrustedBrowserEndsAllItWasTrustedFor(t *testing.T) {
 	for _, end := range []string{"untrust", "sessions/end"} {
 		t.Run(strings.ReplaceAll(end, "/", "-"), func(t *testing.T) {
 			sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-				s := textSite(t, storeLine, []string{"mallory", "mal", "ned"}, "\t\tremember 30d\n\t\tadmins mallory\n"+limitsOff)
-				addUser(t, s, "mallory", "+14155552671")
+				s := malloryAdminSite(t, storeLine, "\t\tremember 30d\n")
 				thief := sitetest.NewClient(t, "mallory")
-				tok := codeSent(t, thief)
-				sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+				signInRemembering(t, s, thief, true)
 				malToken := mintAt(t, s, thief, "mal")
 				copied := copyOfTrust(t, thief)
 				firstTrust := thief.Cookie(pages.TrustCookie)

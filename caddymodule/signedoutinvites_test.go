@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
 )
@@ -29,13 +28,7 @@ func TestASignedOutSessionsInvitesStayReachable(t *testing.T) {
 			sitetest.Parallel(t)
 			sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 				s := twoAdminsSite(t, storeLine, "")
-				thief, owner, alice := sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "mallory"), sitetest.NewClient(t, "alice")
-				signIn(t, s, thief)
-				s.Advance(time.Minute) // past the first code's cooldown
-				signIn(t, s, owner)
-				signIn(t, s, alice)
-				malToken := mintAt(t, s, thief, "mal")
-				nedToken := mintAt(t, s, owner, "ned")
+				thief, alice, malToken, nedToken := mintedByThiefAndOwner(t, s)
 				sid := sessionID(t, thief.Cookie("smsgate_session"))
 
 				tok := sitetest.CSRFField.FindStringSubmatch(thief.Get("/.smsgate/logout").Text)[1]

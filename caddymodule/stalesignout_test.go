@@ -41,12 +41,7 @@ func stepUp(t *testing.T, s *sitetest.Site, c *sitetest.Client, remember bool) {
 func TestAGivenUpCookieSignsNobodyOut(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := textSite(t, storeLine, []string{"alice", "mallory"}, "\t\tremember 30d\n"+limitsOff)
-		addUser(t, s, "alice", "+14155552671")
-		addUser(t, s, "mallory", "+14155552672")
-		alice := sitetest.NewClient(t, "alice")
-		tok := codeSent(t, alice)
-		sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		s, alice := staleSignOutSite(t, storeLine)
 		firstTrust, firstSession := alice.Cookie(pages.TrustCookie), alice.Cookie(pages.SessionCookie)
 		stepUp(t, s, alice, true)
 		secondSession := alice.Cookie(pages.SessionCookie)
@@ -63,31 +58,9 @@ func TestAGivenUpCookieSignsNobodyOut(t *testing.T) {
 			{"her session cookie before the re-trust", pages.SessionCookie, firstSession},
 			{"her session cookie before the step-up", pages.SessionCookie, secondSession},
 		} {
-			mallory := sitetest.NewClient(t, "mallory")
-			csrf := sitetest.CSRFField.FindStringSubmatch(mallory.Get("/.smsgate/logout").Text)[1]
-			if stale.name == pages.TrustCookie {
-				mallory.SetCookieFor(mallory.Base()+"/.smsgate/", stale.name, stale.token)
-			} else {
-				mallory.SetCookie(stale.name, stale.token)
-			}
-			if res := mallory.Post("/.smsgate/logout", url.Values{"csrf": {csrf}}); res.StatusCode != http.StatusOK {
-				t.Fatalf("mallory's sign-out with a copy of %s: %d", stale.what, res.StatusCode)
-			}
-			if res := alice.Get("/"); res.StatusCode != http.StatusOK {
-				t.Fatalf("a sign-out with a copy of %s signed alice's browser out: %d", stale.what, res.StatusCode)
-			}
-			if !signsInByTrust(t, "alice", alice.Cookie(pages.TrustCookie)) {
-				t.Fatalf("a sign-out with a copy of %s ended alice's trust", stale.what)
-			}
+			strangerSignsOutWith(t, alice, stale.what, stale.name, stale.token)
 		}
-
-		// Her own sign-out ends her session and her trust.
-		csrf := sitetest.CSRFField.FindStringSubmatch(alice.Get("/.smsgate/logout").Text)[1]
-		trust := alice.Cookie(pages.TrustCookie)
-		sitetest.Expect(t, alice.Post("/.smsgate/logout", url.Values{"csrf": {csrf}}), http.StatusOK, "")
-		if signsInByTrust(t, "alice", trust) {
-			t.Fatalf("alice's own sign-out left her trust")
-		}
+		ownSignOutEndsAll(t, alice)
 	})
 }
 
@@ -107,15 +80,7 @@ func TestAGivenUpCookieSignsNobodyOut(t *testing.T) {
 func TestAGivenUpKnownBrowserCookieSignsNobodyOut(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := textSite(t, storeLine, []string{"alice", "mallory"}, "\t\tremember 30d\n"+limitsOff)
-		addUser(t, s, "alice", "+14155552671")
-		addUser(t, s, "mallory", "+14155552672")
-		alice := sitetest.NewClient(t, "alice")
-		codeSignIn := func() {
-			tok := codeSent(t, alice)
-			sitetest.Expect(t, alice.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
-		}
-		codeSignIn()
+		s, alice := staleSignOutSite(t, storeLine)
 		name := pages.KnownCookie
 		if alice.Cookie(name) == "" {
 			name = pages.HostPrefix + pages.KnownCookie
@@ -134,7 +99,7 @@ func TestAGivenUpKnownBrowserCookieSignsNobodyOut(t *testing.T) {
 					t.Fatalf("revoke: %d %s", st, out)
 				}
 				s.Advance(time.Minute)
-				codeSignIn()
+				signInRemembering(t, s, alice, true)
 			}},
 		} {
 			copied := alice.Cookie(name)
@@ -146,29 +111,60 @@ func TestAGivenUpKnownBrowserCookieSignsNobodyOut(t *testing.T) {
 				t.Fatalf("%s: her browser kept its known-browser cookie", turn.what)
 			}
 			sitetest.Expect(t, alice.Get("/"), http.StatusOK, "")
-			mallory := sitetest.NewClient(t, "mallory")
-			csrf := sitetest.CSRFField.FindStringSubmatch(mallory.Get("/.smsgate/logout").Text)[1]
-			mallory.SetCookie(name, copied)
-			if res := mallory.Post("/.smsgate/logout", url.Values{"csrf": {csrf}}); res.StatusCode != http.StatusOK {
-				t.Fatalf("mallory's sign-out with a copy of her known-browser cookie %s: %d", turn.what, res.StatusCode)
-			}
-			if res := alice.Get("/"); res.StatusCode != http.StatusOK {
-				t.Fatalf("a sign-out with a copy of her known-browser cookie %s signed alice's browser out: %d", turn.what, res.StatusCode)
-			}
-			if !signsInByTrust(t, "alice", alice.Cookie(pages.TrustCookie)) {
-				t.Fatalf("a sign-out with a copy of her known-browser cookie %s ended alice's trust", turn.what)
-			}
+			strangerSignsOutWith(t, alice, "her known-browser cookie "+turn.what, name, copied)
 		}
-
-		// Her own sign-out ends her session and her trust.
-		csrf := sitetest.CSRFField.FindStringSubmatch(alice.Get("/.smsgate/logout").Text)[1]
-		trust := alice.Cookie(pages.TrustCookie)
-		sitetest.Expect(t, alice.Post("/.smsgate/logout", url.Values{"csrf": {csrf}}), http.StatusOK, "")
-		if signsInByTrust(t, "alice", trust) {
-			t.Fatalf("alice's own sign-out left her trust")
-		}
-		if res := alice.Get("/"); res.StatusCode == http.StatusOK {
-			t.Fatalf("alice's own sign-out left her signed in")
-		}
+		ownSignOutEndsAll(t, alice)
 	})
+}
+
+// staleSignOutSite is a site remembering browsers 30 days, of alice and
+// mallory (another user of the site: his own password), each with a
+// phone, and alice's browser signed in with a code and "remember".
+func staleSignOutSite(t *testing.T, storeLine string) (*sitetest.Site, *sitetest.Client) {
+	t.Helper()
+	s := textSite(t, storeLine, []string{"alice", "mallory"}, "\t\tremember 30d\n"+limitsOff)
+	addUser(t, s, "alice", "+14155552671")
+	addUser(t, s, "mallory", "+14155552672")
+	alice := sitetest.NewClient(t, "alice")
+	signInRemembering(t, s, alice, true)
+	return s, alice
+}
+
+// strangerSignsOutWith has mallory, in a browser of his own, sign out with
+// a copy of alice's cookie name (token; what says which, "her session
+// cookie before the step-up"): alice's browser stays signed in, and her
+// trust still signs in.
+func strangerSignsOutWith(t *testing.T, alice *sitetest.Client, what, name, token string) {
+	t.Helper()
+	mallory := sitetest.NewClient(t, "mallory")
+	csrf := sitetest.CSRFField.FindStringSubmatch(mallory.Get("/.smsgate/logout").Text)[1]
+	if name == pages.TrustCookie {
+		mallory.SetCookieFor(mallory.Base()+"/.smsgate/", name, token)
+	} else {
+		mallory.SetCookie(name, token)
+	}
+	if res := mallory.Post("/.smsgate/logout", url.Values{"csrf": {csrf}}); res.StatusCode != http.StatusOK {
+		t.Fatalf("mallory's sign-out with a copy of %s: %d", what, res.StatusCode)
+	}
+	if res := alice.Get("/"); res.StatusCode != http.StatusOK {
+		t.Fatalf("a sign-out with a copy of %s signed alice's browser out: %d", what, res.StatusCode)
+	}
+	if !signsInByTrust(t, "alice", alice.Cookie(pages.TrustCookie)) {
+		t.Fatalf("a sign-out with a copy of %s ended alice's trust", what)
+	}
+}
+
+// ownSignOutEndsAll has alice sign out in her own browser: her trust
+// signs in no more, and her browser is signed out.
+func ownSignOutEndsAll(t *testing.T, alice *sitetest.Client) {
+	t.Helper()
+	csrf := sitetest.CSRFField.FindStringSubmatch(alice.Get("/.smsgate/logout").Text)[1]
+	trust := alice.Cookie(pages.TrustCookie)
+	sitetest.Expect(t, alice.Post("/.smsgate/logout", url.Values{"csrf": {csrf}}), http.StatusOK, "")
+	if signsInByTrust(t, "alice", trust) {
+		t.Fatalf("alice's own sign-out left her trust")
+	}
+	if res := alice.Get("/"); res.StatusCode == http.StatusOK {
+		t.Fatalf("alice's own sign-out left her signed in")
+	}
 }

@@ -1,16 +1,13 @@
 package caddymodule_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/sitetest"
-	"github.com/smsgate/caddy-smsgate/pages"
 )
 
 // TestStopTrustingRacingAReTrustEndsWhatTheBrowserHolds (trust39, close17
@@ -35,18 +32,11 @@ func TestStopTrustingRacingAReTrustEndsWhatTheBrowserHolds(t *testing.T) {
 	orders := []string{"stop first", "re-trust first", "interleaved"}
 	users := []string{"eve", "fay", "gus"}
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		dir := t.TempDir()
-		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), append(users, "owner"), "\t\tremember 30d\n\t\tresend_cooldown 1s\n"+limitsOff)
-		for i, u := range users {
-			addUser(t, s, u, fmt.Sprintf("+1415555268%d", i))
-		}
+		s, dir := tabsSite(t, storeLine, users...)
 		for i, order := range orders {
 			user := users[i]
 			name := user + ", " + order
-			browser := sitetest.NewClient(t, user)
-			tok := codeSent(t, browser)
-			sitetest.Expect(t, browser.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
-			before := browser.Cookie(pages.TrustCookie)
+			browser, before := signedInBrowser(t, s, user, true)
 			page := browser.Get("/.smsgate/devices")
 			rows := trustedBrowser.FindAllStringSubmatch(page.Text, -1)
 			if len(rows) != 1 || before == "" {

@@ -40,21 +40,10 @@ func TestTwoTabsTrustingOneBrowserLeaveItOneTrust(t *testing.T) {
 		users = append(users, o.user)
 	}
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		dir := t.TempDir()
-		s := textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), users, "\t\tremember 30d\n\t\tresend_cooldown 1s\n"+limitsOff)
-		for i, o := range orders {
-			addUser(t, s, o.user, fmt.Sprintf("+1415555267%d", i))
-		}
+		s, dir := tabsSite(t, storeLine, users...)
 		for _, o := range orders {
 			name := fmt.Sprintf("%s trusted=%v interleaved=%v", o.user, o.trusted, o.interleave)
-			browser := sitetest.NewClient(t, o.user)
-			remember := "0"
-			if o.trusted {
-				remember = "1"
-			}
-			tok := codeSent(t, browser)
-			sitetest.Expect(t, browser.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {remember}}), http.StatusSeeOther, "/")
-			before := browser.Cookie(pages.TrustCookie)
+			browser, before := signedInBrowser(t, s, o.user, o.trusted)
 			if (before != "") != o.trusted {
 				t.Fatalf("%s: the browser's trust cookie before: %q", name, before)
 			}
@@ -116,6 +105,29 @@ func TestTwoTabsTrustingOneBrowserLeaveItOneTrust(t *testing.T) {
 			}
 		}
 	})
+}
+
+// tabsSite is a site remembering browsers 30 days, a code sent again a
+// second after the last, of users each with a phone, on the store of
+// storeLine held by a sitetest.HoldStore in dir.
+func tabsSite(t *testing.T, storeLine string, users ...string) (s *sitetest.Site, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	s = textSite(t, strings.Replace(storeLine, "store ", "store smsgate_test_hold "+dir+" ", 1), users, "\t\tremember 30d\n\t\tresend_cooldown 1s\n"+limitsOff)
+	for i, u := range users {
+		addUser(t, s, u, fmt.Sprintf("+1415555267%d", i))
+	}
+	return s, dir
+}
+
+// signedInBrowser is a browser of user's signed in with a code,
+// "remember this browser" ticked or not, and its trust cookie ("" for
+// none).
+func signedInBrowser(t *testing.T, s *sitetest.Site, user string, remember bool) (*sitetest.Client, string) {
+	t.Helper()
+	browser := sitetest.NewClient(t, user)
+	signInRemembering(t, s, browser, remember)
+	return browser, browser.Cookie(pages.TrustCookie)
 }
 
 // tabOf is another tab of browser: its cookies as they are now.

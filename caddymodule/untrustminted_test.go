@@ -26,27 +26,16 @@ var trustedBrowser = regexp.MustCompile(`name="trust" value="([^"]+)"`)
 func TestStoppingTrustingAnAdminsBrowserEndsTheInvitesItMinted(t *testing.T) {
 	sitetest.Parallel(t)
 	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
-		s := textSite(t, storeLine, []string{"mallory", "mal", "ned"}, "\t\tremember 30d\n\t\tadmins mallory\n"+limitsOff)
-		addUser(t, s, "mallory", "+14155552671")
+		s := malloryAdminSite(t, storeLine, "\t\tremember 30d\n")
 		thief := sitetest.NewClient(t, "mallory")
-		tok := codeSent(t, thief)
-		sitetest.Expect(t, thief.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}, "remember": {"1"}}), http.StatusSeeOther, "/")
+		signInRemembering(t, s, thief, true)
 		malToken := mintAt(t, s, thief, "mal")
 
 		s.Advance(time.Minute) // past the first code's cooldown
 		owner := sitetest.NewClient(t, "mallory")
 		signIn(t, s, owner)
 		nedToken := mintAt(t, s, owner, "ned")
-		page := owner.Get("/.smsgate/devices")
-		m := trustedBrowser.FindStringSubmatch(page.Text)
-		if m == nil {
-			t.Fatalf("no trusted browser listed:\n%s", page.Text)
-		}
-		form := url.Values{"action": {"untrust"}, "trust": {m[1]}, "csrf": {owner.CSRF("/.smsgate/devices")}}
-		sitetest.Expect(t, owner.Post("/.smsgate/devices", form), http.StatusOK, "")
-		if res := thief.Get("/"); res.StatusCode == http.StatusOK {
-			t.Fatalf("the thief's session outlived the end of its trust")
-		}
+		stopTrustingTheThief(t, owner, thief)
 		if !inviteEnded(t, s, "mal", malToken) {
 			t.Errorf("mal's link, minted in a session of the browser she stopped trusting, still works")
 		}
@@ -57,4 +46,29 @@ func TestStoppingTrustingAnAdminsBrowserEndsTheInvitesItMinted(t *testing.T) {
 			t.Errorf("the audit of the end: %v; want one naming invites_ended 1", ends)
 		}
 	})
+}
+
+// malloryAdminSite is a site (with the options more) of mallory, an admin
+// with a phone, and of mal and ned, who have none.
+func malloryAdminSite(t *testing.T, storeLine, more string) *sitetest.Site {
+	t.Helper()
+	s := textSite(t, storeLine, []string{"mallory", "mal", "ned"}, more+"\t\tadmins mallory\n"+limitsOff)
+	addUser(t, s, "mallory", "+14155552671")
+	return s
+}
+
+// stopTrustingTheThief has owner stop trusting the first trusted browser
+// her devices page lists, the thief's: his session ends with it.
+func stopTrustingTheThief(t *testing.T, owner, thief *sitetest.Client) {
+	t.Helper()
+	page := owner.Get("/.smsgate/devices")
+	m := trustedBrowser.FindStringSubmatch(page.Text)
+	if m == nil {
+		t.Fatalf("no trusted browser listed:\n%s", page.Text)
+	}
+	form := url.Values{"action": {"untrust"}, "trust": {m[1]}, "csrf": {owner.CSRF("/.smsgate/devices")}}
+	sitetest.Expect(t, owner.Post("/.smsgate/devices", form), http.StatusOK, "")
+	if res := thief.Get("/"); res.StatusCode == http.StatusOK {
+		t.Fatalf("the thief's session outlived the end of its trust")
+	}
 }

@@ -40,7 +40,7 @@ func TestATrustsNumberNotGivenYetKeepsItsCookie(t *testing.T) {
 	if gate.Gives("alice", mark) {
 		t.Fatal("a gate with no lines gives alice's number before its start")
 	}
-	token, _, err := m.Trust(ctx, session.Began{}, "alice", "", "", session.Where{Browser: "Firefox", System: "Linux"}, mark, []factor.AMR{factor.AMRSMS}, time.Now().Unix(), time.Hour)
+	token, _, err := m.TrustHeld(ctx, session.Began{}, "alice", "", "", time.Time{}, session.Where{Browser: "Firefox", System: "Linux"}, mark, []factor.AMR{factor.AMRSMS}, time.Now().Unix(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,15 +17,15 @@ import (
 // it (answered 503).
 //
 // The trusts that end are the one this gate's trust cookie holds, the one
-// the session came from — each only while its cookie is still good
-// (session.Manager.HeldTrust, TrustOfSession: a copy of a cookie the
-// browser gave up signs nobody out) — and every other one this browser earned (named by
-// its known-browser cookie, which every gate of the realm sees, while that
-// cookie still counts: session.Manager.KnownBrowser): another
-// gate of the realm (a route's own pages under its own path_prefix,
-// another host under cookie_domain) keeps its trust cookie where this
-// gate's pages never see it, and would sign the browser in again at once.
-// The user's other browsers keep theirs.
+// the session came from, and every other one this browser earned (named
+// by its known-browser cookie, which every gate of the realm sees):
+// another gate of the realm (a route's own pages under its own
+// path_prefix, another host under cookie_domain) keeps its trust cookie
+// where this gate's pages never see it, and would sign the browser in
+// again at once. Each ends only while the cookie that names it is still
+// the browser's (session.Manager.HeldTrust, TrustOfSession, KnownBrowser):
+// a copy of a cookie the browser gave up signs nobody out. The user's
+// other browsers keep theirs.
 func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 	ctx := req.r.Context()
 	// Whose trusts end, and which by their IDs.
@@ -34,8 +34,6 @@ func (p *Pages) signOut(req *request) (signedIn, ok bool) {
 	// (newest): one another host of the domain planted beside this
 	// browser's own (a longer Path, Domain=) must not hide the name the
 	// browser's trusts carry.
-	// Each only while it is still the browser's (session.Manager.KnownBrowser):
-	// a copy of one it gave up signs nobody out.
 	var browsers []string
 	for _, known := range req.knowns {
 		browser, err := p.Sessions.KnownBrowser(ctx, known)

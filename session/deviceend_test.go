@@ -208,7 +208,7 @@ func TestRemovingTheDeviceThatSignedInEndsTheRemover(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	m, st := newManager(t, "HS256", &now)
 	stolen := "stolen"
-	_, tb, err := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "his browser"}, stolen, []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
+	_, tb, err := m.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: "his browser"}, stolen, []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +299,7 @@ type alicesRecords struct {
 // trust is a trust of a browser device earned.
 func (a alicesRecords) trust(device string) *TrustedBrowser {
 	a.t.Helper()
-	_, tb, err := a.m.Trust(context.Background(), Began{}, "alice", "", "", Where{Browser: "a browser"}, device, []factor.AMR{factor.AMRSMS}, a.now.Unix(), 24*time.Hour)
+	_, tb, err := a.m.TrustHeld(context.Background(), Began{}, "alice", "", "", time.Time{}, Where{Browser: "a browser"}, device, []factor.AMR{factor.AMRSMS}, a.now.Unix(), 24*time.Hour)
 	if err != nil {
 		a.t.Fatal(err)
 	}

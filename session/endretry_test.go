@@ -46,7 +46,7 @@ func TestARetriedEndFinishesTheJob(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, tb, err := m.Trust(ctx, Began{}, user, "", "", Where{Browser: "thief"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
+				_, tb, err := m.TrustHeld(ctx, Began{}, user, "", "", time.Time{}, Where{Browser: "thief"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
 				if err != nil {
 					t.Fatal(err)
 				}

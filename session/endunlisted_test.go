@@ -24,7 +24,7 @@ func TestEndUnlistedEndsTheTrustsListedSessions(t *testing.T) {
 	if w, _, err := continuity.Open(ctx, st, continuity.Options{Now: func() time.Time { return now }}); err != nil || w == nil {
 		t.Fatal(err) // the store's epoch: browsers signed in since are known
 	}
-	_, tb, err := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "thief"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
+	_, tb, err := m.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: "thief"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

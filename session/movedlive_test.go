@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -43,15 +42,7 @@ func TestAMovedInviteLeavesALiveSessionNotSignedOut(t *testing.T) {
 			}
 			tok1, s1 := issue()
 			mint := endkeys.Minted{User: "mal", ID: "id-mal", Expires: now.Add(7 * 24 * time.Hour), Made: now, From: &endkeys.MintedFrom{SID: s1.SID, Issued: s1.IssuedAt.Time}}
-			put := func(key string, v any) {
-				raw, _ := json.Marshal(v)
-				if err := st.Put(ctx, key, raw, 7*24*time.Hour); err != nil {
-					t.Fatal(err)
-				}
-			}
-			put(endkeys.LatestInvite(realm, "mal"), map[string]string{"id": mint.ID})
-			put(endkeys.Invite(realm, mint.ID), map[string]string{})
-			put(endkeys.MintedInvites(realm, "alice"), []endkeys.Minted{mint})
+			putMinted(t, st, realm, "alice", mint)
 			now = now.Add(50 * time.Minute)
 			_, s2 := issue()
 			if err := MoveMinted(ctx, st, realm, "alice", s1.SID, s2.SID, now); err != nil {

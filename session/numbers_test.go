@@ -36,7 +36,7 @@ func TestWhatANumberEarnedStandsWhereItIsGiven(t *testing.T) {
 		return tok
 	}
 	marked, byDevice, byNone, before := issue(&mark), issue(&device), issue(&none), issue(nil)
-	trust, _, err := a.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Firefox", System: "Linux"}, mark, []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	trust, _, err := a.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: "Firefox", System: "Linux"}, mark, []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestRacingTrusts(t *testing.T) {
 		ctx := context.Background()
 		users := 0
 		trustFrom := func(ctx context.Context, user, known, browser string) error {
-			_, _, err := m.Trust(ctx, Began{}, user, "", known, Where{Browser: browser}, "", nil, now.Unix(), time.Hour)
+			_, _, err := m.TrustHeld(ctx, Began{}, user, "", known, time.Time{}, Where{Browser: browser}, "", nil, now.Unix(), time.Hour)
 			return err
 		}
 		trust := func(ctx context.Context, user, browser string) error { return trustFrom(ctx, user, "", browser) }

@@ -52,7 +52,7 @@ func TestWhatThisReleaseIssuesIsMarked(t *testing.T) {
 			t.Fatalf("a session issued now, checked: %+v, want marked", cl)
 		}
 	}
-	trust, tb, err := m.Trust(ctx, Began{}, "alice", "", "known", Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	trust, tb, err := m.TrustHeld(ctx, Began{}, "alice", "", "known", time.Time{}, Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	if err != nil || tb.Unmarked() {
 		t.Fatalf("a trust earned now: %+v %v, want marked", tb, err)
 	}

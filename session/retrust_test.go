@@ -12,17 +12,22 @@ import (
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
 
-// retrust has m make alice a trust in place of replaces ("" for none), a
-// minute after the last (b: the sign-in began then), and returns its token
-// and ID.
-func retrust(t *testing.T, m *Manager, now *time.Time, replaces string) (string, string) {
+// retrust has m trust alice's browser, holding the trust cookie held ("" for
+// none), a minute after the last (b: the sign-in began then), and returns
+// its token and ID.
+func retrust(t *testing.T, m *Manager, now *time.Time, held string) (string, string) {
 	t.Helper()
-	*now = now.Add(time.Minute)
-	token, tb, err := m.Trust(context.Background(), m.Begin(), "alice", replaces, "K1", Where{Browser: "Firefox", System: "Linux"}, "D1", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	token, tb, err := retrustHeld(m, now, held)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return token, tb.ID
+}
+
+// retrustHeld is retrust's TrustHeld, its error answered.
+func retrustHeld(m *Manager, now *time.Time, held string) (string, *TrustedBrowser, error) {
+	*now = now.Add(time.Minute)
+	return m.TrustHeld(context.Background(), m.Begin(), "alice", held, "K1", time.Time{}, Where{Browser: "Firefox", System: "Linux"}, "D1", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 }
 
 // expectTrusted checks which of tokens Trusted takes (want: by token) and
@@ -44,8 +49,10 @@ func expectTrusted(t *testing.T, m *Manager, listed int, want map[string]error) 
 // in a trusted browser) keeps its ID, so the sessions, console invites
 // and list row that named it name the new one, and end with it. The token
 // it replaced, and a copy of it, no longer sign in; two made at once in
-// its place (two tabs) leave one trust; an ID no longer listed (ended
-// meanwhile) is not taken again. (Before, each re-trust took a new ID.)
+// its place (two tabs) leave one trust, the second taking the first's as
+// it is (no token: TestTrustHeldTakesWhatACrossingSignInMade); an ID no
+// longer listed (ended meanwhile) is not taken again, nor another made in
+// its place. (Before, each re-trust took a new ID.)
 func TestAReTrustKeepsTheTrustsID(t *testing.T) {
 	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
@@ -53,29 +60,28 @@ func TestAReTrustKeepsTheTrustsID(t *testing.T) {
 		m, _ := gatesOn(t, st, &now)
 		other, _ := retrust(t, m, &now, "")
 		first, id := retrust(t, m, &now, "")
-		again, same := retrust(t, m, &now, id)
+		again, same := retrust(t, m, &now, first)
 		if same != id {
 			t.Fatalf("the re-trust took ID %s, not its browser's %s", same, id)
 		}
 		expectTrusted(t, m, 2, map[string]error{other: nil, first: ErrNotTrusted, again: nil})
 
 		// Two tabs: each replaces the trust the browser held.
-		tab1, id1 := retrust(t, m, &now, id)
-		tab2, id2 := retrust(t, m, &now, id)
-		if id1 != id || id2 != id {
-			t.Fatalf("two re-trusts at once: IDs %s and %s, want %s", id1, id2, id)
+		tab1, id1 := retrust(t, m, &now, again)
+		tab2, id2 := retrust(t, m, &now, again)
+		if id1 != id || id2 != id || tab2 != "" {
+			t.Fatalf("two re-trusts at once: IDs %s and %s, want %s; the second's token %.12q, want none", id1, id2, id, tab2)
 		}
-		expectTrusted(t, m, 2, map[string]error{again: ErrNotTrusted, tab1: ErrNotTrusted, tab2: nil})
+		expectTrusted(t, m, 2, map[string]error{again: ErrNotTrusted, tab1: nil})
 
-		// Ended meanwhile: a new trust of its own.
+		// Ended meanwhile: none made, its ID not taken again.
 		if err := m.Untrust(context.Background(), "alice", id); err != nil {
 			t.Fatal(err)
 		}
-		late, newID := retrust(t, m, &now, id)
-		if newID == id {
-			t.Errorf("a re-trust of an ended trust took its ID again")
+		if late, tb, err := retrustHeld(m, &now, tab1); !errors.Is(err, ErrNotTrusted) || late != "" || tb != nil {
+			t.Errorf("a re-trust of an ended trust: %.12q, %+v, %v; want none made", late, tb, err)
 		}
-		expectTrusted(t, m, 2, map[string]error{tab2: ErrNotTrusted, late: nil})
+		expectTrusted(t, m, 1, map[string]error{tab1: ErrNotTrusted, other: nil})
 	})
 }
 
@@ -107,7 +113,7 @@ func TestAReTrustOfThePreviousReleasesTrust(t *testing.T) {
 		expectTrusted(t, m, 2, map[string]error{tokens["OLDTRUST00000001"]: nil, tokens["OLDTRUST00000002"]: nil})
 		renewed := map[string]error{}
 		for _, id := range []string{"OLDTRUST00000001", "OLDTRUST00000002"} {
-			token, same := retrust(t, m, &now, id)
+			token, same := retrust(t, m, &now, tokens[id])
 			if same != id {
 				t.Errorf("the re-trust of %s took ID %s", id, same)
 			}
@@ -130,7 +136,7 @@ func TestEndUnlistedReachesARetrustedBrowser(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 		m, _ := gatesOn(t, st, &now)
-		_, id := retrust(t, m, &now, "")
+		held, id := retrust(t, m, &now, "")
 		list, _ := m.TrustedBrowsers(ctx, "alice")
 		if _, _, err := m.IssueTrusted(ctx, Began{}, "alice", &list[0], Where{Trust: id}); err != nil {
 			t.Fatal(err)
@@ -144,7 +150,7 @@ func TestEndUnlistedReachesARetrustedBrowser(t *testing.T) {
 		if u, err := UnlistedSessions(ctx, st, "example.com", "alice", now); err != nil || u.Count != 1 || len(u.Trusts) != 1 {
 			t.Fatalf("pushed off the list: %+v, %v; want the trust's session", u, err)
 		}
-		token, same := retrust(t, m, &now, id)
+		token, same := retrust(t, m, &now, held)
 		list, _ = m.TrustedBrowsers(ctx, "alice")
 		session, _, err := m.IssueTrusted(ctx, Began{}, "alice", &list[0], Where{Trust: same})
 		if err != nil {

@@ -27,8 +27,8 @@ func TestAReTrustInTheSameSecondRefusesTheEarlierCookie(t *testing.T) {
 		now := time.Date(2026, 12, 1, 10, 0, 0, 100*int(time.Millisecond), time.UTC)
 		m, _ := gatesOn(t, st, &now)
 		amr := []factor.AMR{factor.AMRSMS}
-		trust := func(user, replaces string) (string, string) {
-			token, tb, err := m.Trust(ctx, Began{}, user, replaces, "K1", Where{Browser: "Firefox"}, "", amr, now.Unix(), time.Hour)
+		trust := func(user, held string) (string, string) {
+			token, tb, err := m.TrustHeld(ctx, Began{}, user, held, "K1", time.Time{}, Where{Browser: "Firefox"}, "", amr, now.Unix(), time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,8 +55,8 @@ func TestAReTrustInTheSameSecondRefusesTheEarlierCookie(t *testing.T) {
 		}
 
 		now = now.Add(700 * time.Millisecond) // the re-trusts: the same second
-		again, same := trust("alice", id)
-		renewed, old := trust("bob", "OLDTRUST00000001")
+		again, same := trust("alice", earlier)
+		renewed, old := trust("bob", previous)
 		if same != id || old != "OLDTRUST00000001" {
 			t.Fatalf("the re-trusts took IDs %s and %s, not %s and OLDTRUST00000001", same, old, id)
 		}
@@ -85,8 +85,8 @@ func TestAGenerationDroppedByThePreviousReleaseRefuses(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 		m, _ := gatesOn(t, st, &now)
-		_, id := retrust(t, m, &now, "")
-		renewed, _ := retrust(t, m, &now, id)
+		first, _ := retrust(t, m, &now, "")
+		renewed, _ := retrust(t, m, &now, first)
 		raw, err := st.Get(ctx, trustedKey("example.com", "alice"))
 		if err != nil || !strings.Contains(string(raw), `"gen":1`) {
 			t.Fatalf("the re-trust's record: %s, %v; want gen 1", raw, err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/internal/endkeys"
+	"github.com/smsgate/caddy-smsgate/store"
 )
 
 // TestSignedOutSessionsAreTheEndedOnesWithOpenInvites, on Badger and a
@@ -24,32 +25,15 @@ func TestSignedOutSessionsAreTheEndedOnesWithOpenInvites(t *testing.T) {
 			t.Parallel()
 			ctx, realm := context.Background(), "example.com"
 			now := time.Now().Truncate(time.Second)
-			put := func(key string, v any) {
-				t.Helper()
-				raw, err := json.Marshal(v)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := st.Put(ctx, key, raw, time.Hour); err != nil {
-					t.Fatal(err)
-				}
+			minted := func(user, sid string, issued time.Time) endkeys.Minted {
+				return endkeys.Minted{User: user, ID: "id-" + user, Expires: now.Add(time.Hour), Made: now.Add(-time.Minute), From: &endkeys.MintedFrom{SID: sid, Issued: issued}}
 			}
-			var list []endkeys.Minted
-			mint := func(user, sid string, issued time.Time) endkeys.Minted {
-				m := endkeys.Minted{User: user, ID: "id-" + user, Expires: now.Add(time.Hour), Made: now.Add(-time.Minute), From: &endkeys.MintedFrom{SID: sid, Issued: issued}}
-				list = append(list, m)
-				put(endkeys.LatestInvite(realm, user), map[string]string{"id": m.ID})
-				put(endkeys.Invite(realm, m.ID), map[string]string{})
-				return m
-			}
-			mint("mal", "s-out", now.Add(-10*time.Minute))
-			mint("ned", "s-live", now.Add(-5*time.Minute))
-			mint("oli", "s-old", now.Add(-2*time.Hour))
-			used := mint("pat", "s-used", now.Add(-20*time.Minute))
-			put(endkeys.Session(realm, "s-out"), "announced")
-			put(endkeys.Session(realm, "s-used"), "announced")
-			put(endkeys.InviteSpent(realm, "pat", used.Made.UnixNano()), 1)
-			put(endkeys.MintedInvites(realm, "alice"), list)
+			used := minted("pat", "s-used", now.Add(-20*time.Minute))
+			putMinted(t, st, realm, "alice", minted("mal", "s-out", now.Add(-10*time.Minute)), minted("ned", "s-live", now.Add(-5*time.Minute)),
+				minted("oli", "s-old", now.Add(-2*time.Hour)), used)
+			putJSON(t, st, endkeys.Session(realm, "s-out"), "announced")
+			putJSON(t, st, endkeys.Session(realm, "s-used"), "announced")
+			putJSON(t, st, endkeys.InviteSpent(realm, "pat", used.Made.UnixNano()), 1)
 
 			for _, lifetime := range []time.Duration{time.Hour, 0} {
 				got, err := SignedOutMinted(ctx, st, realm, "alice", now, lifetime)
@@ -79,4 +63,27 @@ func TestSignedOutSessionsAreTheEndedOnesWithOpenInvites(t *testing.T) {
 			}
 		})
 	}
+}
+
+// putJSON writes v to st under key, as JSON, for a week.
+func putJSON(t *testing.T, st store.Store, key string, v any) {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(context.Background(), key, raw, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// putMinted writes the invites list as minter minted them in realm: each
+// one's latest-invite and invite records, and minter's index of them.
+func putMinted(t *testing.T, st store.Store, realm, minter string, list ...endkeys.Minted) {
+	t.Helper()
+	for _, m := range list {
+		putJSON(t, st, endkeys.LatestInvite(realm, m.User), map[string]string{"id": m.ID})
+		putJSON(t, st, endkeys.Invite(realm, m.ID), map[string]string{})
+	}
+	putJSON(t, st, endkeys.MintedInvites(realm, minter), list)
 }

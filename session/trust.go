@@ -65,7 +65,7 @@ type TrustedBrowser struct {
 	// none): its removal ends the trust (EndDevice). nil in a trust of a
 	// release before it.
 	Device *string `json:"device,omitempty"`
-	// Gen counts the re-trusts of its ID (Trust; 0 for none, and in a
+	// Gen counts the re-trusts of its ID (TrustHeld; 0 for none, and in a
 	// trust of a release before it): its token carries it (Claims.Gen),
 	// and Trusted takes only the token of the trust's generation, so the
 	// browser's earlier cookie (a copy of it too) is refused, whatever
@@ -112,35 +112,10 @@ func (m *Manager) trustKeys() *Keys {
 	return NewKeys(Derive(m.Secret(), "trusted browser"), m.now).WithType(TypeTrust)
 }
 
-// Trust makes a trust for user's browser (its kind and system, by name,
-// as where says them: Where.Browser and Where.System, "Firefox" and
-// "Linux"; known is its known-browser cookie's ID) lasting lifetime, earned by the code of
-// device ("" for none: EndDevice) entered at authTime in
-// a sign-in that began at b (zero: now; its token is issued then, see
-// Began), and returns the cookie's token and the trust. replaces is the
-// ID of a trust of user's that this browser holds ("" for none): its
-// cookie gives way to the new one's, so the new one takes its place in
-// the same atomic step (no trust left that no browser holds, listed on
-// the devices page and taking a place among MaxTrusted); if the new trust
-// cannot be written, the old one stays.
-//
-// A re-trust keeps the ID of the trust it replaces (attack38 F1): the
-// sessions that trust signed in or made, the console invites minted in
-// them and the devices page's row all name it, so "Stop trusting" (of the
-// row she saw before, too), the console's end of a session and
-// end-unlisted reach everything the browser's trusts ever named, and two
-// tabs of one browser re-trusting at once leave one trust. The previous
-// token of the trust, and a copy of it, are refused from then on
-// (Trusted: a re-trust counts its Gen up, and the new token carries
-// the new one); a replaced ID no longer listed (ended meanwhile: its
-// end marks stay) is not taken again.
-func (m *Manager) Trust(ctx context.Context, b Began, user, replaces, known string, where Where, device string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
-	return m.trust(ctx, b, user, held{id: replaces, gen: -1}, known, where, device, amr, authTime, lifetime)
-}
-
-// trust is Trust in place of what h picks (TrustHeld, held.pick): where
-// it takes a trust as it is, that trust with no token (""); where it
-// makes none, ErrNotTrusted.
+// trust makes user's trust in place of what h picks (TrustHeld,
+// held.pick), and returns its cookie's token and the trust: where it
+// takes a trust as it is, that trust with no token (""); where it makes
+// none, ErrNotTrusted.
 func (m *Manager) trust(ctx context.Context, b Began, user string, h held, known string, where Where, device string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	now := m.now().UTC()
 	if b.at.IsZero() {
@@ -182,7 +157,7 @@ func (m *Manager) trust(ctx context.Context, b Began, user string, h held, known
 
 // Trusted checks a trust token: its signature, realm and expiry, that its
 // record is still there and was not re-trusted since the token was issued
-// (Trust: the browser's token before, or a copy of it, is of an earlier
+// (TrustHeld: the browser's token before, or a copy of it, is of an earlier
 // generation), that no sign-out
 // everywhere or reset came after it, and that the config still gives its
 // user the number that earned it, if a config's phone did (CheckNumbers).
@@ -208,7 +183,7 @@ func (m *Manager) Trusted(ctx context.Context, token string) (string, *TrustedBr
 			continue
 		}
 		if cl.Gen != list[i].Gen || list[i].dropped(cl) {
-			return "", nil, ErrNotTrusted // its browser re-trusted since (Trust): this token was given up
+			return "", nil, ErrNotTrusted // its browser re-trusted since (TrustHeld): this token was given up
 		}
 		if !m.NumberGiven(cl.Subject, list[i].Device) {
 			return "", nil, ErrNumberNotGiven
@@ -353,7 +328,7 @@ func editTrusted(ctx context.Context, st store.Store, realm, user string, now ti
 				return nil, 0, err
 			}
 		}
-		was := slices.Clone(list) // a re-trust keeps its ID (Trust): the trusts are compared whole
+		was := slices.Clone(list) // a re-trust keeps its ID (TrustHeld): the trusts are compared whole
 		list = edit(list)
 		if slices.EqualFunc(was, list, func(a, b TrustedBrowser) bool { return reflect.DeepEqual(a, b) }) {
 			return nil, 0, store.ErrUnchanged // nothing ended or made (a sign-out's): no write to wait for

@@ -17,7 +17,7 @@ func TestTrust(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
-	token, _, err := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMROTP}, now.Unix()-60, 30*24*time.Hour)
+	token, _, err := m.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMROTP}, now.Unix()-60, 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestTrust(t *testing.T) {
 	}
 
 	now = now.Add(time.Minute)
-	second, _, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Safari", System: "iOS"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	second, _, _ := m.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: "Safari", System: "iOS"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	list, _ := m.TrustedBrowsers(ctx, "alice")
 	if len(list) != 2 {
 		t.Fatalf("%d trusts listed, want 2", len(list))
@@ -59,14 +59,14 @@ func TestTrust(t *testing.T) {
 	if _, _, err := m.Trusted(ctx, second); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("an ended trust: %v", err)
 	}
-	third, _, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Edge", System: "Windows"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	third, _, _ := m.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: "Edge", System: "Windows"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	if err := UntrustAll(ctx, st, "example.com", "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := m.Trusted(ctx, third); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("a trust after UntrustAll: %v", err)
 	}
-	fourth, _, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Edge", System: "Windows"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	fourth, _, _ := m.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: "Edge", System: "Windows"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	now = now.Add(2 * time.Hour)
 	if _, _, err := m.Trusted(ctx, fourth); !errors.Is(err, ErrNotTrusted) {
 		t.Fatalf("an expired trust: %v", err)
@@ -81,10 +81,10 @@ func TestTrustReplaces(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "HS256", &now)
-	other, _, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Safari", System: "iOS"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
-	old, tb, _ := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	other, _, _ := m.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: "Safari", System: "iOS"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	old, _, _ := m.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	now = now.Add(time.Second)
-	again, _, err := m.Trust(ctx, Began{}, "alice", tb.ID, "", Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+	again, _, err := m.TrustHeld(ctx, Began{}, "alice", old, "", time.Time{}, Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestUntrustBrowser(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, _ := newManager(t, "HS256", &now)
 	trust := func(known string) *TrustedBrowser {
-		_, tb, err := m.Trust(ctx, Began{}, "alice", "", known, Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+		_, tb, err := m.TrustHeld(ctx, Began{}, "alice", "", known, time.Time{}, Where{Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}

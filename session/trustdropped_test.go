@@ -31,7 +31,7 @@ func TestADroppedGenerationBringsNoGivenUpCookieBack(t *testing.T) {
 		now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 		m, _ := gatesOn(t, st, &now)
 		first, id := retrust(t, m, &now, "")
-		renewed, _ := retrust(t, m, &now, id)
+		renewed, _ := retrust(t, m, &now, first)
 
 		// The previous release's gate: it reads the record into its own
 		// form (no gen), adds its trust, and writes it back.

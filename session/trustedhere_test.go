@@ -35,7 +35,7 @@ func TestATrustsSessionCountsWhereItsRememberAllows(t *testing.T) {
 		long, short, off := gate(gatesRemember), gate(24*time.Hour), gate(0)
 		sms := []factor.AMR{factor.AMRSMS}
 		code := now
-		_, tb, err := long.Trust(ctx, Began{}, "carol", "", "", Where{Browser: "a browser"}, "", sms, code.Unix(), gatesRemember)
+		_, tb, err := long.TrustHeld(ctx, Began{}, "carol", "", "", time.Time{}, Where{Browser: "a browser"}, "", sms, code.Unix(), gatesRemember)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -55,7 +55,7 @@ func TestEndEndsTheTrustsUnlistedSessions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, tb, err := a.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "thief"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
+			_, tb, err := a.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: "thief"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,8 +125,8 @@ func TestEndUnlistedKeepsATrustMadeSince(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	m, st := newManager(t, "HS256", &now)
-	trust := func(replaces, browser string) *TrustedBrowser {
-		_, tb, err := m.Trust(ctx, Began{}, "alice", replaces, "", Where{Browser: browser}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
+	trust := func(browser string) *TrustedBrowser {
+		_, tb, err := m.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: browser}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +139,7 @@ func TestEndUnlistedKeepsATrustMadeSince(t *testing.T) {
 		}
 		return tok
 	}
-	phone := trust("", "phone")
+	phone := trust("phone")
 	var old []string
 	thief := &TrustedBrowser{}
 	for range 2*MaxListed + 1 {
@@ -153,7 +153,7 @@ func TestEndUnlistedKeepsATrustMadeSince(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		thief = trust("", "thief")
+		thief = trust("thief")
 		old = append(old, signIn(thief))
 	}
 	u, err := UnlistedSessions(ctx, st, "example.com", "alice", now)
@@ -166,7 +166,7 @@ func TestEndUnlistedKeepsATrustMadeSince(t *testing.T) {
 	phoneSession := signIn(phone)
 	old = old[:MaxListed+3] // pushed out by the end-unlisted (the laptop's sign-in pushes out one more)
 	now = now.Add(time.Second)
-	laptopToken, laptop, err := m.Trust(ctx, Began{}, "alice", "", "", Where{Browser: "laptop"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
+	laptopToken, laptop, err := m.TrustHeld(ctx, Began{}, "alice", "", "", time.Time{}, Where{Browser: "laptop"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func endUnlistedVsPushOut(t *testing.T, m *Manager, rec *tidied, now time.Time, 
 	users := 0
 	before := Began{at: now.Add(-time.Second)} // the sign-ins before the race, all in one second
 	trust := func(user, browser string) *TrustedBrowser {
-		_, tb, err := m.Trust(ctx, before, user, "", "", Where{Browser: browser}, "", []factor.AMR{factor.AMRSMS}, before.at.Unix(), time.Hour)
+		_, tb, err := m.TrustHeld(ctx, before, user, "", "", time.Time{}, Where{Browser: browser}, "", []factor.AMR{factor.AMRSMS}, before.at.Unix(), time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,10 +31,10 @@ func TestATrustKeepsItsBrowserAndSystemApart(t *testing.T) {
 			t.Fatal(err)
 		}
 		long := strings.Repeat("x", 200)
-		if _, _, err := m.Trust(ctx, Began{}, "carol", "", "", Where{Host: "wiki.example.com", Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour); err != nil {
+		if _, _, err := m.TrustHeld(ctx, Began{}, "carol", "", "", time.Time{}, Where{Host: "wiki.example.com", Browser: "Firefox", System: "Linux"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := m.Trust(ctx, Began{}, "carol", "", "", Where{Browser: long}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour); err != nil {
+		if _, _, err := m.TrustHeld(ctx, Began{}, "carol", "", "", time.Time{}, Where{Browser: long}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		raw, err := st.Get(ctx, trustedKey("example.com", "carol"))

@@ -21,10 +21,9 @@ import (
 // if the first's answer came last (and which still signed in).
 
 // held is what a sign-in's browser holds of its user's trusts: the ID its
-// trust cookie names ("" for none) and that cookie's generation (-1: any,
-// Trust's, whose caller read it good), and seen, when the sign-in whose
-// answer the browser took last began (its known-browser cookie's iat;
-// zero for none).
+// trust cookie names ("" for none) and that cookie's generation, and seen,
+// when the sign-in whose answer the browser took last began (its
+// known-browser cookie's iat; zero for none).
 type held struct {
 	id   string
 	gen  int
@@ -57,14 +56,12 @@ const (
 //     trust of its own here.
 func (h held) pick(list []TrustedBrowser, known string) (i, how int) {
 	if i = slices.IndexFunc(list, func(tb TrustedBrowser) bool { return h.id != "" && tb.ID == h.id }); i >= 0 {
-		if h.gen >= 0 && list[i].Gen > h.gen {
+		if list[i].Gen > h.gen {
 			return i, takeAsIs
 		}
 		return i, renew
 	}
 	switch {
-	case h.gen < 0: // Trust's: a replaced ID no longer listed is not taken again
-		return -1, makeNew
 	case h.id != "":
 		return -1, makeNone
 	case known == "" || h.seen.IsZero():
@@ -78,14 +75,33 @@ func (h held) pick(list []TrustedBrowser, known string) (i, how int) {
 	return -1, makeNew
 }
 
-// TrustHeld is Trust for a sign-in whose browser holds the trust cookie
-// token ("" for none) and a known-browser cookie issued at seen (zero for
-// none): it renews the trust the cookie names, if it is user's and no
-// revocation came after it, whatever its generation. Where another
-// sign-in of this browser renewed or made its trust since (see above), it
-// answers that trust with no token: the browser keeps the one that
-// sign-in's answer gives it. Where that trust is no longer listed, it
-// makes none (ErrNotTrusted): the browser's cookie is to be forgotten.
+// TrustHeld makes a trust for user's browser (its kind and system, by
+// name, as where says them: Where.Browser and Where.System, "Firefox" and
+// "Linux"; known is its known-browser cookie's ID) lasting lifetime,
+// earned by the code of device ("" for none: EndDevice) entered at
+// authTime in a sign-in that began at b (zero: now; its token is issued
+// then, see Began), and returns the cookie's token and the trust. The
+// browser holds the trust cookie token ("" for none) and a known-browser
+// cookie issued at seen (zero for none).
+//
+// It renews the trust the cookie names, if it is user's and no revocation
+// came after it, whatever its generation: the cookie gives way to the new
+// one's, so the new trust takes its place in the same atomic step (no
+// trust left that no browser holds, listed on the devices page and taking
+// a place among MaxTrusted); if the new trust cannot be written, the old
+// one stays. A re-trust keeps the trust's ID (attack38 F1): the sessions
+// that trust signed in or made, the console invites minted in them and
+// the devices page's row all name it, so "Stop trusting" (of the row she
+// saw before, too), the console's end of a session and end-unlisted reach
+// everything the browser's trusts ever named. The previous token of the
+// trust, and a copy of it, are refused from then on (Trusted: a re-trust
+// counts its Gen up, and the new token carries the new one).
+//
+// Where another sign-in of this browser renewed or made its trust since
+// (see above), it answers that trust with no token: the browser keeps the
+// one that sign-in's answer gives it. Where the trust the cookie names is
+// no longer listed (ended meanwhile: its end marks stay), it makes none
+// (ErrNotTrusted): the browser's cookie is to be forgotten.
 func (m *Manager) TrustHeld(ctx context.Context, b Began, user, token, known string, seen time.Time, where Where, device string, amr []factor.AMR, authTime int64, lifetime time.Duration) (string, *TrustedBrowser, error) {
 	h := held{seen: seen}
 	if cl, ok := m.trustClaims(token); ok && cl.Subject == user {

@@ -33,7 +33,7 @@ func TestAnEndRacingATrustedSignInEndsItsSession(t *testing.T) {
 		thief := func() (user, cookie string, tb *TrustedBrowser, token, sid string) {
 			users++
 			user = fmt.Sprint("user", users)
-			cookie, tb, err := m.Trust(ctx, Began{}, user, "", "", Where{Browser: "thief"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
+			cookie, tb, err := m.TrustHeld(ctx, Began{}, user, "", "", time.Time{}, Where{Browser: "thief"}, "", []factor.AMR{factor.AMRSMS}, now.Unix(), time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +141,7 @@ func beforeTheTrustClaim(t *testing.T, m *Manager, user string, tb *TrustedBrows
 // that signs in by it (IssueTrusted stands only while its trust does).
 func madeTrust(t *testing.T, m *Manager, user string, amr []factor.AMR, authTime int64) *TrustedBrowser {
 	t.Helper()
-	_, tb, err := m.Trust(context.Background(), Began{}, user, "", "", Where{Browser: "a browser"}, "", amr, authTime, time.Hour)
+	_, tb, err := m.TrustHeld(context.Background(), Began{}, user, "", "", time.Time{}, Where{Browser: "a browser"}, "", amr, authTime, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

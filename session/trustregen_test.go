@@ -36,7 +36,7 @@ func TestASignInByTheEarlierCookieRacingItsReTrust(t *testing.T) {
 		trusted := func() (string, string, *TrustedBrowser) {
 			users++
 			user := fmt.Sprint("user", users)
-			cookie, tb, err := m.Trust(ctx, Began{}, user, "", "", Where{Browser: "owner"}, "", amr, now.Unix(), time.Hour)
+			cookie, tb, err := m.TrustHeld(ctx, Began{}, user, "", "", time.Time{}, Where{Browser: "owner"}, "", amr, now.Unix(), time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}

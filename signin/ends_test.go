@@ -63,7 +63,7 @@ func newEndsRig(t *testing.T, inner store.Store, pushOff bool) *endsRig {
 	}
 	r.m = m
 	amr := []factor.AMR{factor.AMRSMS}
-	_, tb, err := m.Trust(ctx, session.Began{}, "mallory", "", "", session.Where{Browser: "Firefox"}, "", amr, now.Unix(), 24*time.Hour)
+	_, tb, err := m.TrustHeld(ctx, session.Began{}, "mallory", "", "", time.Time{}, session.Where{Browser: "Firefox"}, "", amr, now.Unix(), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func TestAnUndoneAddSparesHerPreviousReleasesTrust(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := m.Trust(ctx, session.Began{}, "alice", "", "", session.Where{Browser: "her laptop"}, p, []factor.AMR{factor.AMRSMS}, time.Now().Unix(), 24*time.Hour); err != nil {
+		if _, _, err := m.TrustHeld(ctx, session.Began{}, "alice", "", "", time.Time{}, session.Where{Browser: "her laptop"}, p, []factor.AMR{factor.AMRSMS}, time.Now().Unix(), 24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		list, err := m.TrustedBrowsers(ctx, "alice")
