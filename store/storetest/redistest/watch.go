@@ -24,6 +24,7 @@ type Watch struct {
 	held   map[string]chan struct{} // commands held until released (Hold), by name
 	gen    int                      // Seen calls, which start seen again
 	cuts   map[string]int           // commands whose reply the client is not given (Cut), by name
+	thens  map[string][]func()      // what runs before a cut closes the connection (CutThen), by name
 	stalls map[string]int           // commands whose reply the client waits for in vain (Stall), by name
 	answer map[string][]string      // answers the proxy gives in place of the server (Answer), by name
 	l      net.Listener
@@ -191,12 +192,16 @@ func (w *Watch) commands(c *conn) {
 			refuse, answer, w.answer[name] = true, w.answer[name][0]+"\r\n", w.answer[name][1:]
 		}
 		var held chan struct{}
+		var then func()
 		cut, stall := false, false
 		if len(words) > 0 {
 			name := strings.ToLower(words[0])
 			held = w.held[name]
 			if cut = !refuse && w.cuts[name] > 0; cut {
 				w.cuts[name]--
+				if len(w.thens[name]) > 0 {
+					then, w.thens[name] = w.thens[name][0], w.thens[name][1:]
+				}
 			} else if cut = !refuse && w.stalls[name] > 0; cut {
 				w.stalls[name]--
 				stall = true
@@ -209,7 +214,7 @@ func (w *Watch) commands(c *conn) {
 		if refuse {
 			_, err = client.Write([]byte(answer))
 		} else {
-			c.sent(cut, stall)
+			c.sent(cut, stall, then)
 			_, err = server.Write(raw)
 		}
 		if err != nil {
@@ -235,25 +240,44 @@ func (w *Watch) Cut(name string, n int) {
 	w.cuts[name] += n
 }
 
+// CutThen is Cut of the next command named name, and between runs once the
+// server answered it, before the client's connection is closed: a write
+// made by another between the cut command and anything the client does
+// on hearing of the cut (go-redis's sending it again). Uncut takes it back
+// with the cut.
+func (w *Watch) CutThen(name string, between func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cuts == nil {
+		w.cuts = map[string]int{}
+	}
+	if w.thens == nil {
+		w.thens = map[string][]func(){}
+	}
+	w.cuts[name]++
+	w.thens[name] = append(w.thens[name], between)
+}
+
 // conn is one client's connection through the proxy and its server's:
 // the commands passed on, and which one's answer is the client's last.
 type conn struct {
 	server, client net.Conn
 	mu             sync.Mutex
-	passed         int  // commands passed on to the server
-	cutAt          int  // the command (1, 2, …) whose answer closes the client's connection; 0: none
-	stall          bool // that answer and those after it are kept from the client, its connection left open
-	arrived        bool // the server gave that answer
-	gone           bool // the client's side ended
+	passed         int    // commands passed on to the server
+	cutAt          int    // the command (1, 2, …) whose answer closes the client's connection; 0: none
+	stall          bool   // that answer and those after it are kept from the client, its connection left open
+	then           func() // run once that answer came, before the client's connection is closed (CutThen)
+	arrived        bool   // the server gave that answer
+	gone           bool   // the client's side ended
 }
 
 // sent notes a command passed on, which is cut (or stalled) where said.
-func (c *conn) sent(cut, stall bool) {
+func (c *conn) sent(cut, stall bool, then func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.passed++
 	if cut && c.cutAt == 0 {
-		c.cutAt, c.stall = c.passed, stall
+		c.cutAt, c.stall, c.then = c.passed, stall, then
 	}
 }
 
@@ -283,11 +307,18 @@ func (c *conn) replies() {
 		cut := c.cutAt != 0 && n >= c.cutAt
 		c.arrived = c.arrived || cut
 		held := cut && c.stall && !c.gone
+		var then func()
+		if cut {
+			then, c.then = c.then, nil
+		}
 		c.mu.Unlock()
 		if held {
 			continue // kept from the client, until its side ends (leave)
 		}
 		if cut {
+			if then != nil {
+				then()
+			}
 			return
 		}
 		if _, err := c.client.Write(raw); err != nil {
@@ -348,7 +379,7 @@ func (w *Watch) Uncut() int {
 	for _, left := range w.stalls {
 		n += left
 	}
-	w.cuts, w.stalls = nil, nil
+	w.cuts, w.stalls, w.thens = nil, nil, nil
 	return n
 }
 
