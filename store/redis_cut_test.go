@@ -424,7 +424,9 @@ func TestEveryScriptIsLoadedAtOpen(t *testing.T) {
 		start func(t *testing.T) store.Redis
 	}{
 		{"alone", func(t *testing.T) store.Redis { return store.Redis{Addresses: []string{redistest.Start(t).Addr}} }},
-		{"cluster", func(t *testing.T) store.Redis { return store.Redis{Addresses: redistest.StartCluster(t), Cluster: true} }},
+		{"cluster", func(t *testing.T) store.Redis {
+			return store.Redis{Addresses: redistest.StartCluster(t), Cluster: true}
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
