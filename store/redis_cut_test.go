@@ -311,7 +311,7 @@ func cutCases() []cutCase {
 		},
 	}, {
 		// KeepLonger's script is known from the store's Open, as
-		// GuardedBatch's; sent again, it wrote and was told it had not.
+		// GuardedBatch's: the cut EVALSHA made it.
 		name: "KeepLonger", cmd: "evalsha",
 		write: func(ctx context.Context, s store.Store) (err error) {
 			wrote, err = store.KeepLonger(ctx, s, "kept", []byte("v"), time.Hour)

@@ -36,8 +36,8 @@ import (
 //     request changed, put back as it was);
 //   - DEL (Delete, ClearWindow): the record another wrote between deleted;
 //     a window's event counted between dropped (one more let through);
-//   - KeepLonger's script: a record another ended between made again, and
-//     the write told as not made.
+//   - KeepLonger's script: a record another ended (deleted) between made
+//     again.
 //
 // These go once (once: go-redis's NoRetry): a connection lost after one
 // was sent is an error — its outcome unknown, as one whose tries ran out
