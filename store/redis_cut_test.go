@@ -398,7 +398,8 @@ func TestAWriteRefusedBeforeItRanIsSentAgain(t *testing.T) {
 		t.Fatalf("counted %d, want 1", n)
 	}
 	// A batch's pipeline that holds a write going once is not sent again
-	// by go-redis: its writes refused before they ran are, alone.
+	// by go-redis: where every command of it was refused before it ran,
+	// it is sent again whole (DoBatch).
 	w.Answer("set", 1, "-READONLY You can't write against a read only replica.")
 	var b store.Batch
 	put := b.Put("batched", []byte("v"), 0)

@@ -45,7 +45,8 @@ import (
 // code check fails closed; a change not told as made). Sent again are
 // only those refused before they ran (again: a failover's READONLY,
 // LOADING, CLUSTERDOWN, TRYAGAIN; a connection never made), as go-redis
-// did; in a batch, each such write alone (DoBatch). MULTI/EXEC (PutAll)
+// did; a batch's pipeline whole, where every command of it was
+// (nothingRan). MULTI/EXEC (PutAll)
 // goes again only where its sending failed, never after (go-redis's
 // transactions), and is left to go-redis.
 //
@@ -148,6 +149,23 @@ func again(ctx context.Context, send func() error) {
 		case <-t.C:
 		}
 	}
+}
+
+// nothingRan is, for a pipeline that holds a command going once (held:
+// go-redis sends it once), the error that refused every command of it
+// before it ran (a connection never made; LOADING, READONLY answered to
+// each), which again sends it again whole; else nil. TRYAGAIN is left
+// to DoBatch: a claim's is made in turn.
+func nothingRan(held bool, cmds []redis.Cmder) error {
+	if !held {
+		return nil
+	}
+	for _, c := range cmds {
+		if err := c.Err(); !notRun(err) || redis.IsTryAgainError(err) {
+			return nil
+		}
+	}
+	return cmds[0].Err()
 }
 
 // notRun says whether err is an answer refusing a command before it ran,

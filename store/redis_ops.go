@@ -246,25 +246,20 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	}
 	sent, split := r.sendable(run)
 	cmds := make([]redis.Cmder, len(sent))
-	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, op := range sent {
-			cmds[i] = r.send(ctx, p, op, false)
-		}
-		return nil
-	})
 	held := slices.ContainsFunc(sent, sentOnce) // go-redis sends such a pipeline once
+	again(ctx, func() error {
+		_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, op := range sent {
+				cmds[i] = r.send(ctx, p, op, false)
+			}
+			return nil
+		})
+		return nothingRan(held, cmds)
+	})
 	for i, op := range sent {
-		err := cmds[i].Err()
-		switch {
-		case err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT"):
+		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 			r.one(ctx, op)
-		case held && notRun(err) && !(redis.IsTryAgainError(err) && (op.kind == opClaim || op.kind == opGuardedBatch)):
-			// Refused before it ran (a failover's READONLY, a connection
-			// never made), as go-redis sent the pipeline again before its
-			// writes went once: sent again alone (a claim's or a guarded
-			// batch's TRYAGAIN is made in turn, below).
-			r.one(ctx, op)
-		default:
+		} else {
 			r.read(op, cmds[i])
 		}
 		if op.kind == opClaim && redis.IsTryAgainError(op.Err) {
