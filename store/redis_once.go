@@ -46,16 +46,16 @@ import (
 // only those refused before they ran (again: a failover's READONLY,
 // LOADING, CLUSTERDOWN, TRYAGAIN; a connection never made), as go-redis
 // did; a batch's pipeline whole, where every command of it was
-// (nothingRan). MULTI/EXEC (PutAll)
-// goes again only where its sending failed, never after (go-redis's
-// transactions), and is left to go-redis.
+// (nothingRan). MULTI/EXEC (PutAll) goes again only where its sending
+// failed, never after (go-redis's transactions), and is left to go-redis.
 //
 // A script's first EVALSHA on a server that does not know it is answered
 // NOSCRIPT and runs nothing; cut there, it is an error all the same (the
 // store cannot tell it from one that ran). So every script is loaded at
-// Open (on a Cluster on every node, replicas too), and again on every
-// node where one is met answering NOSCRIPT (a Sentinel's promoted replica:
-// SCRIPT LOAD is not replicated; a flushed cache): runScript.
+// Open (on a Cluster on every node, replicas too; through Sentinel on the
+// master), and again where one is met answering NOSCRIPT (a Sentinel's
+// promoted replica: SCRIPT LOAD is not replicated; a flushed cache):
+// runScript. A connection cut on that NOSCRIPT answer is an error still.
 
 // once is cmd, which go-redis sends at most once: never again after the
 // connection it went on failed (NoRetry), nor a pipeline that holds it.
