@@ -438,12 +438,17 @@ func TestEveryScriptIsLoadedAtOpen(t *testing.T) {
 		}},
 		{"sentinel failover", func(t *testing.T) (store.Redis, func(*testing.T, redis.UniversalClient) redis.UniversalClient) {
 			sentinel := redistest.StartSentinelToldOnly(t)
-			// The promoted replica knows none of the master's scripts.
+			// SCRIPT LOAD is not replicated: the store loads the scripts
+			// on the replica itself.
 			return store.Redis{Addresses: sentinel.Sentinels, MasterName: redistest.MasterName},
 				func(t *testing.T, _ redis.UniversalClient) redis.UniversalClient {
 					sentinel.KillMasterAndFailOver()
 					c := redis.NewClient(&redis.Options{Addr: sentinel.Master()})
 					t.Cleanup(func() { _ = c.Close() })
+					// Loaded on the replica at Open: known before any call.
+					if got, err := c.ScriptExists(context.Background(), store.ScriptHashes()...).Result(); err != nil || slices.Contains(got, false) {
+						t.Fatalf("the promoted replica knows %v (%v), want all", got, err)
+					}
 					return c
 				}
 		}},

@@ -52,10 +52,12 @@ import (
 // A script's first EVALSHA on a server that does not know it is answered
 // NOSCRIPT and runs nothing; cut there, it is an error all the same (the
 // store cannot tell it from one that ran). So every script is loaded at
-// Open (on a Cluster on every node, replicas too; through Sentinel on the
-// master), and again where one is met answering NOSCRIPT (a Sentinel's
-// promoted replica: SCRIPT LOAD is not replicated; a flushed cache):
-// runScript. A connection cut on that NOSCRIPT answer is an error still.
+// Open, on every node: a Cluster's masters and replicas, a Sentinel's
+// master and the replicas it lists (durability), as SCRIPT LOAD is not
+// replicated and a failover promotes one; and again where one is met
+// answering NOSCRIPT (a replica attached or restarted since, a flushed
+// cache): runScript. A connection cut on that NOSCRIPT answer is an error
+// still.
 
 // once is cmd, which go-redis sends at most once: never again after the
 // connection it went on failed (NoRetry), nor a pipeline that holds it.
