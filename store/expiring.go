@@ -176,7 +176,11 @@ func (r *Redis) KeepLonger(ctx context.Context, key string, value []byte, ttl ti
 	if err != nil {
 		return false, err
 	}
-	n, err := keepLongerScript.Run(ctx, r.client, []string{r.key(key)}, value, millis(ttl)).Int()
+	var n int
+	again(ctx, func() error { // sent once: redis_once.go
+		n, err = r.runScript(ctx, onceOn{r.client}, keepLongerScript, []string{r.key(key)}, value, millis(ttl)).Int()
+		return err
+	})
 	return n == 1 && err == nil, r.lasting(ctx, err, key)
 }
 

@@ -63,3 +63,12 @@ func BudgetLeft(ctx context.Context) time.Duration {
 // ClaimParts are the parts of the claim b holds first (Batch.Claim), for
 // a test that makes it through Claimer.Claim.
 func ClaimParts(b *Batch) []*Op { return b.ops[0].parts }
+
+// ScriptHashes are the hashes of every script a Redis store runs.
+func ScriptHashes() []string {
+	hashes := make([]string, len(scripts))
+	for i, s := range scripts {
+		hashes[i] = s.Hash()
+	}
+	return hashes
+}

@@ -151,15 +151,11 @@ func (r *Redis) Open(ctx context.Context) error {
 		return r.failed(fmt.Errorf("redis store at %v: %v", addrs, err))
 	}
 	// Known to every node from the start, the scripts go by hash in a
-	// pipeline without a second trip (DoBatch still copes with a server
-	// that forgot them).
-	for _, s := range []*redis.Script{incr, slide, swap, claimScript} {
-		loadCtx, cancel := step()
-		err := s.Load(loadCtx, r.client).Err()
-		cancel()
-		if err != nil {
-			return r.failed(fmt.Errorf("redis store at %v: loading a script: %v", addrs, err))
-		}
+	// pipeline without a second trip, and no first EVALSHA is answered
+	// NOSCRIPT (DoBatch and runScript still cope with a server that forgot
+	// them: redis_once.go).
+	if err := r.loadScripts(step); err != nil {
+		return r.failed(fmt.Errorf("redis store at %v: loading a script: %v", addrs, err))
 	}
 	durabilityCtx, cancel := step()
 	defer cancel()
@@ -249,7 +245,7 @@ func (r *Redis) PutIfAbsent(ctx context.Context, key string, value []byte, ttl t
 	if err != nil {
 		return false, err
 	}
-	again(ctx, func() error { err = setNXOnce(ctx, r.client, r.key(key), value, ttl).Err(); return err })
+	again(ctx, func() error { err = setOnce(ctx, r.client, r.key(key), value, ttl, true).Err(); return err })
 	if errors.Is(err, redis.Nil) {
 		return false, nil
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,11 +18,15 @@ import (
 // cutCase is one write whose connection a proxy cuts once the server
 // made it, before the store heard so (Watch.Cut): cmd is the command
 // cut; write makes it through the proxy (after set, on the store
-// direct), and check reads through direct what it left.
+// direct), and check reads through direct what it left. between, where
+// set, is another's write on direct, made after the server made the cut
+// command and before the store hears of the cut (Watch.CutThen): what a
+// command sent again would undo.
 type cutCase struct {
 	name, cmd string
 	set       func(t *testing.T, direct store.Store)
 	write     func(ctx context.Context, s store.Store) error
+	between   func(direct store.Store) error
 	check     func(t *testing.T, direct store.Store, err error)
 }
 
@@ -28,10 +34,11 @@ type cutCase struct {
 // server made it: go-redis sends a command again on a new connection when
 // its answer did not come (MaxRetries), which made a counter count twice,
 // an Update's change twice, and told a PutIfAbsent, a Take, a claim and a
-// sliding window's count their own write as another's. Each is made
-// once, and is either told as made or is an error (its outcome unknown),
-// never the opposite of what happened. Idempotent writes (SET) are still
-// sent again, and MULTI/EXEC never was after its sending (PutAll).
+// sliding window's count their own write as another's; and a SET, a DEL
+// or KeepLonger sent again undid another's write made between the two
+// sends. Each is made once, and is either told as made or is an error
+// (its outcome unknown), never the opposite of what happened; MULTI/EXEC
+// never was sent again after its sending (PutAll).
 func TestACutWriteIsMadeOnce(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
@@ -79,16 +86,34 @@ func runCuts(t *testing.T, s, direct store.Store, ws ...*redistest.Watch) {
 			if c.set != nil {
 				c.set(t, direct)
 			}
+			left, ran := 0, false
+			var betweenErr error
+			var mu sync.Mutex // between runs on the proxy's goroutine
 			for _, w := range ws {
-				w.Cut(c.cmd, 1)
+				if c.between == nil {
+					w.Cut(c.cmd, 1)
+					continue
+				}
+				w.CutThen(c.cmd, func() {
+					mu.Lock()
+					defer mu.Unlock()
+					for _, w := range ws { // direct's write may pass a Watch (a Cluster's): cut nothing more
+						left += w.Uncut()
+					}
+					ran, betweenErr = true, c.between(direct)
+				})
 			}
 			err := c.write(ctx, s)
-			left := 0
+			mu.Lock()
+			defer mu.Unlock()
 			for _, w := range ws {
 				left += w.Uncut()
 			}
 			if left != len(ws)-1 {
 				t.Fatalf("%d cuts made of %s, want 1", len(ws)-left, c.cmd)
+			}
+			if c.between != nil && (!ran || betweenErr != nil) {
+				t.Fatalf("the write between: ran %v, %v", ran, betweenErr)
 			}
 			c.check(t, direct, err)
 		})
@@ -225,17 +250,10 @@ func cutCases() []cutCase {
 		},
 		check: func(t *testing.T, direct store.Store, err error) { holds(t, direct, "guarded", "a+b") },
 	}, {
-		name: "GuardedBatch", cmd: "evalsha",
-		set: func(t *testing.T, direct store.Store) {
-			// The server (the Cluster's node of the key) learns the guarded
-			// batch's script: the cut EVALSHA is then that batch's, not
-			// one answered NOSCRIPT, which ran nothing.
-			put("batched", "")(t, direct)
-			if err := batchSwap(context.Background(), direct, guarded, "batched", nil); err != nil {
-				t.Fatal(err)
-			}
-			put("batched", "a")(t, direct)
-		},
+		// Its script is known to the server from the store's Open: the cut
+		// EVALSHA is the batch's, not one answered NOSCRIPT, which ran
+		// nothing (before, the server learnt it from its first EVAL).
+		name: "GuardedBatch", cmd: "evalsha", set: put("batched", "a"),
 		write: func(ctx context.Context, s store.Store) error { return batchSwap(ctx, s, guarded, "batched", &swapped) },
 		check: func(t *testing.T, direct store.Store, err error) {
 			holds(t, direct, "batched", "a+b")
@@ -244,13 +262,79 @@ func cutCases() []cutCase {
 			}
 		},
 	}, {
-		name: "PutSentAgain", cmd: "set",
+		name: "Put", cmd: "set",
 		write: func(ctx context.Context, s store.Store) error { return s.Put(ctx, "plain", []byte("v"), 0) },
-		check: func(t *testing.T, direct store.Store, err error) {
-			if err != nil {
-				t.Fatalf("a SET, the same made twice, is sent again: %v", err)
+		check: func(t *testing.T, direct store.Store, err error) { holds(t, direct, "plain", "v") },
+	}, {
+		// A SET sent again after another's write undid it: a device record
+		// another request changed meanwhile.
+		name: "PutOverAnother", cmd: "set",
+		write:   func(ctx context.Context, s store.Store) error { return s.Put(ctx, "device", []byte("mine"), 0) },
+		between: func(direct store.Store) error { return direct.Put(context.Background(), "device", []byte("theirs"), 0) },
+		check:   func(t *testing.T, direct store.Store, err error) { holds(t, direct, "device", "theirs") },
+	}, {
+		name: "BatchPutOverAnother", cmd: "set",
+		write: func(ctx context.Context, s store.Store) error {
+			var b store.Batch
+			b.Get("nothing")
+			b.Put("batched-device", []byte("mine"), 0)
+			return store.Do(ctx, s, &b)
+		},
+		between: func(direct store.Store) error {
+			return direct.Put(context.Background(), "batched-device", []byte("theirs"), 0)
+		},
+		check: func(t *testing.T, direct store.Store, err error) { holds(t, direct, "batched-device", "theirs") },
+	}, {
+		// A DEL sent again deleted the record another wrote meanwhile.
+		name: "DeleteOverAnother", cmd: "del", set: put("gone", "old"),
+		write:   func(ctx context.Context, s store.Store) error { return s.Delete(ctx, "gone") },
+		between: func(direct store.Store) error { return direct.Put(context.Background(), "gone", []byte("new"), 0) },
+		check:   func(t *testing.T, direct store.Store, err error) { holds(t, direct, "gone", "new") },
+	}, {
+		// A window's DEL sent again dropped an event counted meanwhile: a
+		// limit let one more through.
+		name: "ClearWindowOverAnother", cmd: "del",
+		set: func(t *testing.T, direct store.Store) {
+			if ok, _, err := direct.Slide(context.Background(), "cleared", "a", 2, time.Hour, time.Now()); !ok || err != nil {
+				t.Fatal(ok, err)
 			}
-			holds(t, direct, "plain", "v")
+		},
+		write: func(ctx context.Context, s store.Store) error { return s.ClearWindow(ctx, "cleared") },
+		between: func(direct store.Store) error {
+			_, _, err := direct.Slide(context.Background(), "cleared", "b", 2, time.Hour, time.Now())
+			return err
+		},
+		check: func(t *testing.T, direct store.Store, err error) {
+			if ok, _, _ := direct.Slide(context.Background(), "cleared", "c", 1, time.Hour, time.Now()); ok {
+				t.Fatalf("the event counted after the clear was dropped (err %v)", err)
+			}
+		},
+	}, {
+		// KeepLonger's script is known from the store's Open, as
+		// GuardedBatch's: the cut EVALSHA made it.
+		name: "KeepLonger", cmd: "evalsha",
+		write: func(ctx context.Context, s store.Store) (err error) {
+			wrote, err = store.KeepLonger(ctx, s, "kept", []byte("v"), time.Hour)
+			return err
+		},
+		check: func(t *testing.T, direct store.Store, err error) {
+			holds(t, direct, "kept", "v")
+			if err == nil && !wrote {
+				t.Fatal("its own write told as not made")
+			}
+		},
+	}, {
+		// Sent again after another ended the record, it made it again.
+		name: "KeepLongerOverAnEnd", cmd: "evalsha",
+		write: func(ctx context.Context, s store.Store) error {
+			_, err := store.KeepLonger(ctx, s, "ended", []byte("v"), time.Hour)
+			return err
+		},
+		between: func(direct store.Store) error { return direct.Delete(context.Background(), "ended") },
+		check: func(t *testing.T, direct store.Store, err error) {
+			if _, e := direct.Get(context.Background(), "ended"); !errors.Is(e, store.ErrNotFound) {
+				t.Fatalf("the record ended meanwhile was made again (%v, err %v)", e, err)
+			}
 		},
 	}, {
 		name: "PutAll", cmd: "exec", set: put("all", "old"),
@@ -312,6 +396,90 @@ func TestAWriteRefusedBeforeItRanIsSentAgain(t *testing.T) {
 	}
 	if n, _ := s.Counter(ctx, "counted"); n != 1 {
 		t.Fatalf("counted %d, want 1", n)
+	}
+	// A batch's pipeline that holds a write going once is not sent again
+	// by go-redis: where every command of it was refused before it ran,
+	// it is sent again whole (DoBatch).
+	w.Answer("set", 1, "-READONLY You can't write against a read only replica.")
+	var b store.Batch
+	put := b.Put("batched", []byte("v"), 0)
+	if err := store.Do(ctx, s, &b); err != nil || put.Err != nil {
+		t.Fatalf("a batch's Put after READONLY: %v, %v; want written", err, put.Err)
+	}
+	if got, err := s.Get(ctx, "batched"); err != nil || string(got) != "v" {
+		t.Fatalf("batched holds %q (%v), want v", got, err)
+	}
+}
+
+// TestEveryScriptIsLoadedAtOpen: a script the server does not know is
+// answered NOSCRIPT on its first EVALSHA, which ran nothing; a connection
+// cut there was an error, the write not made (a guarded batch's and
+// KeepLonger's scripts were not loaded at Open). Every script is known to
+// every node from Open; and where a server forgot them (a Sentinel's
+// promoted replica: SCRIPT LOAD is not replicated; a flush), the first
+// script met NOSCRIPT loads them all again.
+func TestEveryScriptIsLoadedAtOpen(t *testing.T) {
+	t.Parallel()
+	flush := func(t *testing.T, client redis.UniversalClient) redis.UniversalClient {
+		if err := client.ScriptFlush(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		return client
+	}
+	for _, c := range []struct {
+		name  string
+		start func(t *testing.T) (store.Redis, func(*testing.T, redis.UniversalClient) redis.UniversalClient)
+	}{
+		{"alone", func(t *testing.T) (store.Redis, func(*testing.T, redis.UniversalClient) redis.UniversalClient) {
+			return store.Redis{Addresses: []string{redistest.Start(t).Addr}}, flush
+		}},
+		{"cluster", func(t *testing.T) (store.Redis, func(*testing.T, redis.UniversalClient) redis.UniversalClient) {
+			return store.Redis{Addresses: redistest.StartCluster(t), Cluster: true}, flush
+		}},
+		{"sentinel failover", func(t *testing.T) (store.Redis, func(*testing.T, redis.UniversalClient) redis.UniversalClient) {
+			sentinel := redistest.StartSentinelToldOnly(t)
+			// SCRIPT LOAD is not replicated: the store loads the scripts
+			// on the replica itself.
+			return store.Redis{Addresses: sentinel.Sentinels, MasterName: redistest.MasterName},
+				func(t *testing.T, _ redis.UniversalClient) redis.UniversalClient {
+					sentinel.KillMasterAndFailOver()
+					c := redis.NewClient(&redis.Options{Addr: sentinel.Master()})
+					t.Cleanup(func() { _ = c.Close() })
+					// Loaded on the replica at Open: known before any call.
+					if got, err := c.ScriptExists(context.Background(), store.ScriptHashes()...).Result(); err != nil || slices.Contains(got, false) {
+						t.Fatalf("the promoted replica knows %v (%v), want all", got, err)
+					}
+					return c
+				}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			cfg, forget := c.start(t)
+			s := openRedis(cfg)(t)
+			client := s.(*store.Redis).Client() // a Cluster's SCRIPT EXISTS and FLUSH go to every node
+			known := func(when string) {
+				t.Helper()
+				if got, err := client.ScriptExists(ctx, store.ScriptHashes()...).Result(); err != nil || slices.Contains(got, false) {
+					t.Fatalf("%s: scripts known %v (%v), want all", when, got, err)
+				}
+			}
+			known("after Open")
+			client = forget(t, client)
+			// After a failover, the client's first calls may find the old
+			// master gone (a connection refused): asked until one answers.
+			for deadline := time.Now().Add(30 * time.Second); ; {
+				_, err := s.Incr(ctx, "counted", time.Hour)
+				if err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("Incr on a server that forgot its script: %v", err)
+				}
+			}
+			known("after one met NOSCRIPT")
+		})
 	}
 }
 

@@ -60,7 +60,18 @@ func (r *Redis) durability(ctx context.Context) (warnings []string, err error) {
 	} else {
 		check(ctx, r.client, "Redis")
 		if r.MasterName != "" && r.opts != nil {
-			down, err := r.sentinelReplicas(ctx, check)
+			down, err := r.sentinelReplicas(ctx, func(ctx context.Context, c redis.Cmdable, name string) {
+				check(ctx, c, name)
+				// The scripts too, for the day a failover makes it the master
+				// (SCRIPT LOAD is not replicated; on a Cluster go-redis loads
+				// them on every node): one that refuses meets NOSCRIPT then,
+				// and is loaded (runScript).
+				for _, s := range scripts {
+					if s.Load(ctx, c).Err() != nil {
+						break
+					}
+				}
+			})
 			if err != nil {
 				down = append(down, fmt.Sprintf("the replicas of %s cannot be listed (%v)", r.MasterName, err))
 			}

@@ -45,7 +45,7 @@ func (r *Redis) Update(ctx context.Context, key string, change func([]byte, bool
 		}
 		var n int
 		again(ctx, func() error { // sent once: redis_once.go
-			n, err = swap.Run(ctx, onceOn{r.client}, []string{k}, flag(found), old, millis(ttl), value, flag(value == nil)).Int()
+			n, err = r.runScript(ctx, onceOn{r.client}, swap, []string{k}, flag(found), old, millis(ttl), value, flag(value == nil)).Int()
 			return err
 		})
 		wrote = n == 1

@@ -15,10 +15,13 @@ import (
 // timeout), and a pipeline whole (a Cluster node's share of one too, and
 // where its first command answered TRYAGAIN: a claim's on a slot mid-move,
 // TestATryAgainInABatchMakesNothingTwice): the server may have made it,
-// or the pipeline's commands after the first. A write that is the same made twice
-// (SET, DEL, ZREM, GET, KeepLonger's script) may go again; one that is not would be
-// made twice, or answer as if it had not been made (Watch.Cut in
-// store/storetest/redistest shows each: TestACutWriteIsMadeOnce):
+// or the pipeline's commands after the first. Only a read (GET), a
+// sliding window's count (slide: its event's ID, counted, answers as the
+// first send did) and an Unslide (ZREM of an event's ID, which nobody adds
+// again) are the same made twice; every other write, sent again, either
+// answers as if it had not been made, or undoes another's write made
+// between the two sends (Watch.Cut and Watch.CutThen in
+// store/storetest/redistest show each: TestACutWriteIsMadeOnce):
 //
 //   - INCR (incr): a limit's or an attempt's counter counted twice;
 //   - a swap (an Update's write), a claim, a guarded write or batch: the
@@ -28,7 +31,13 @@ import (
 //     it won;
 //   - SET NX (PutIfAbsent): "another wrote it first" for the writer's own
 //     record;
-//   - GETDEL (Take): "none there" for the record it took.
+//   - GETDEL (Take): "none there" for the record it took;
+//   - SET (Put): another's write between undone (a device record another
+//     request changed, put back as it was);
+//   - DEL (Delete, ClearWindow): the record another wrote between deleted;
+//     a window's event counted between dropped (one more let through);
+//   - KeepLonger's script: a record another ended (deleted) between made
+//     again.
 //
 // These go once (once: go-redis's NoRetry): a connection lost after one
 // was sent is an error — its outcome unknown, as one whose tries ran out
@@ -36,10 +45,19 @@ import (
 // code check fails closed; a change not told as made). Sent again are
 // only those refused before they ran (again: a failover's READONLY,
 // LOADING, CLUSTERDOWN, TRYAGAIN; a connection never made), as go-redis
-// did. A sliding window's event is its own: sent again, the script finds
-// its ID counted and says so (slide), not "full". MULTI/EXEC (PutAll)
-// goes again only where its sending failed, never after (go-redis's
-// transactions), and is left to go-redis.
+// did; a batch's pipeline whole, where every command of it was
+// (nothingRan). MULTI/EXEC (PutAll) goes again only where its sending
+// failed, never after (go-redis's transactions), and is left to go-redis.
+//
+// A script's first EVALSHA on a server that does not know it is answered
+// NOSCRIPT and runs nothing; cut there, it is an error all the same (the
+// store cannot tell it from one that ran). So every script is loaded at
+// Open, on every node: a Cluster's masters and replicas, a Sentinel's
+// master and the replicas it lists (durability), as SCRIPT LOAD is not
+// replicated and a failover promotes one; and again where one is met
+// answering NOSCRIPT (a replica attached or restarted since, a flushed
+// cache): runScript. A connection cut on that NOSCRIPT answer is an error
+// still.
 
 // once is cmd, which go-redis sends at most once: never again after the
 // connection it went on failed (NoRetry), nor a pipeline that holds it.
@@ -85,21 +103,33 @@ func getDelOnce(ctx context.Context, c processor, key string) *redis.StringCmd {
 	return cmd
 }
 
-// setNXOnce is SET NX (with PX where ttl is set), sent once.
-func setNXOnce(ctx context.Context, c processor, key string, value []byte, ttl time.Duration) *redis.StatusCmd {
+// setOnce is SET (with PX where ttl is set, NX where nx), sent once.
+func setOnce(ctx context.Context, c processor, key string, value []byte, ttl time.Duration, nx bool) *redis.StatusCmd {
 	args := []any{"set", key, value}
 	if ttl > 0 {
 		args = append(args, "px", millis(ttl))
 	}
-	cmd := redis.NewStatusCmd(ctx, append(args, "nx")...)
+	if nx {
+		args = append(args, "nx")
+	}
+	cmd := redis.NewStatusCmd(ctx, args...)
 	_ = c.Process(ctx, once{cmd})
 	return cmd
 }
 
-// sentOnce says whether op's command goes once.
+// delOnce is DEL, sent once.
+func delOnce(ctx context.Context, c processor, key string) *redis.IntCmd {
+	cmd := redis.NewIntCmd(ctx, "del", key)
+	_ = c.Process(ctx, once{cmd})
+	return cmd
+}
+
+// sentOnce says whether op's command goes once: every write but a
+// sliding window's (its event's ID makes it the same made twice) and an
+// Unslide's (ZREM of an event's ID, which nobody adds again).
 func sentOnce(op *Op) bool {
 	switch op.kind {
-	case opIncr, opSwap, opClaim, opGuardedBatch, opTake:
+	case opIncr, opSwap, opClaim, opGuardedBatch, opTake, opPut, opDelete, opClearWindow:
 		return true
 	}
 	return false
@@ -121,6 +151,23 @@ func again(ctx context.Context, send func() error) {
 		case <-t.C:
 		}
 	}
+}
+
+// nothingRan is, for a pipeline that holds a command going once (held:
+// go-redis sends it once), the error that refused every command of it
+// before it ran (a connection never made; LOADING, READONLY answered to
+// each), which again sends it again whole; else nil. TRYAGAIN is left
+// to DoBatch: a claim's is made in turn.
+func nothingRan(held bool, cmds []redis.Cmder) error {
+	if !held {
+		return nil
+	}
+	for _, c := range cmds {
+		if err := c.Err(); !notRun(err) || redis.IsTryAgainError(err) {
+			return nil
+		}
+	}
+	return cmds[0].Err()
 }
 
 // notRun says whether err is an answer refusing a command before it ran,
@@ -157,4 +204,36 @@ func millis(ttl time.Duration) int64 {
 		ms = 1
 	}
 	return ms
+}
+
+// scripts are every script the store runs: loaded at Open, and again
+// where a server answers one NOSCRIPT (loadScripts).
+var scripts = []*redis.Script{incr, slide, swap, claimScript, guardedBatchScript, keepLongerScript}
+
+// loadScripts loads every script on the server, on a Cluster on every
+// node (go-redis's SCRIPT LOAD there goes to each), each within a context
+// of its own from step.
+func (r *Redis) loadScripts(step func() (context.Context, context.CancelFunc)) error {
+	for _, s := range scripts {
+		ctx, cancel := step()
+		err := s.Load(ctx, r.client).Err()
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runScript runs s alone on sc (onceOn: sent once) by its hash; where
+// the server does not know it (NOSCRIPT: nothing ran), every script is
+// loaded again, so that the others do not meet NOSCRIPT there next, and
+// s is sent again (by its text, where the load failed: Script.Run).
+func (r *Redis) runScript(ctx context.Context, sc redis.Scripter, s *redis.Script, keys []string, args ...any) *redis.Cmd {
+	cmd := s.EvalSha(ctx, sc, keys, args...)
+	if err := cmd.Err(); err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		return cmd
+	}
+	_ = r.loadScripts(func() (context.Context, context.CancelFunc) { return ctx, func() {} })
+	return s.Run(ctx, sc, keys, args...)
 }

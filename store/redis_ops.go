@@ -98,8 +98,8 @@ end
 return 1`)
 
 // send issues op on c: at once on the client, queued on a pipeline. A
-// script goes as EVALSHA (its hash, not its text); alone, Run falls back
-// to EVAL when the server does not know it yet.
+// script goes as EVALSHA (its hash, not its text); alone, runScript loads
+// the scripts again where the server does not know it.
 func (r *Redis) send(ctx context.Context, c processor, op *Op, alone bool) redis.Cmder {
 	key, sc := r.key(op.key), redis.Scripter(c)
 	if sentOnce(op) {
@@ -107,7 +107,7 @@ func (r *Redis) send(ctx context.Context, c processor, op *Op, alone bool) redis
 	}
 	script := func(s *redis.Script, args ...any) redis.Cmder {
 		if alone {
-			return s.Run(ctx, sc, []string{key}, args...)
+			return r.runScript(ctx, sc, s, []string{key}, args...)
 		}
 		return s.EvalSha(ctx, sc, []string{key}, args...)
 	}
@@ -115,11 +115,11 @@ func (r *Redis) send(ctx context.Context, c processor, op *Op, alone bool) redis
 	case opGet, opCounter:
 		return c.Get(ctx, key)
 	case opPut:
-		return c.Set(ctx, key, op.value, op.ttl)
+		return setOnce(ctx, c, key, op.value, op.ttl, false)
 	case opTake:
 		return getDelOnce(ctx, c, key)
 	case opDelete, opClearWindow: // a window is a sorted set at its key
-		return c.Del(ctx, key)
+		return delOnce(ctx, c, key)
 	case opIncr:
 		return script(incr, op.ttl.Milliseconds())
 	case opUnslide:
@@ -135,7 +135,7 @@ func (r *Redis) send(ctx context.Context, c processor, op *Op, alone bool) redis
 			keys, args = r.guardedBatchArgs(op)
 		}
 		if alone {
-			return s.Run(ctx, sc, keys, args...)
+			return r.runScript(ctx, sc, s, keys, args...)
 		}
 		return s.EvalSha(ctx, sc, keys, args...)
 	default:
@@ -246,11 +246,15 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	}
 	sent, split := r.sendable(run)
 	cmds := make([]redis.Cmder, len(sent))
-	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, op := range sent {
-			cmds[i] = r.send(ctx, p, op, false)
-		}
-		return nil
+	held := slices.ContainsFunc(sent, sentOnce) // go-redis sends such a pipeline once
+	again(ctx, func() error {
+		_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, op := range sent {
+				cmds[i] = r.send(ctx, p, op, false)
+			}
+			return nil
+		})
+		return nothingRan(held, cmds)
 	})
 	for i, op := range sent {
 		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {

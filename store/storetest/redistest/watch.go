@@ -24,6 +24,7 @@ type Watch struct {
 	held   map[string]chan struct{} // commands held until released (Hold), by name
 	gen    int                      // Seen calls, which start seen again
 	cuts   map[string]int           // commands whose reply the client is not given (Cut), by name
+	thens  map[string][]func()      // what runs before a cut closes the connection (CutThen), by name
 	stalls map[string]int           // commands whose reply the client waits for in vain (Stall), by name
 	answer map[string][]string      // answers the proxy gives in place of the server (Answer), by name
 	l      net.Listener
@@ -191,12 +192,16 @@ func (w *Watch) commands(c *conn) {
 			refuse, answer, w.answer[name] = true, w.answer[name][0]+"\r\n", w.answer[name][1:]
 		}
 		var held chan struct{}
+		var then func()
 		cut, stall := false, false
 		if len(words) > 0 {
 			name := strings.ToLower(words[0])
 			held = w.held[name]
 			if cut = !refuse && w.cuts[name] > 0; cut {
 				w.cuts[name]--
+				if len(w.thens[name]) > 0 {
+					then, w.thens[name] = w.thens[name][0], w.thens[name][1:]
+				}
 			} else if cut = !refuse && w.stalls[name] > 0; cut {
 				w.stalls[name]--
 				stall = true
@@ -209,7 +214,7 @@ func (w *Watch) commands(c *conn) {
 		if refuse {
 			_, err = client.Write([]byte(answer))
 		} else {
-			c.sent(cut, stall)
+			c.sent(cut, stall, then)
 			_, err = server.Write(raw)
 		}
 		if err != nil {
@@ -218,42 +223,26 @@ func (w *Watch) commands(c *conn) {
 	}
 }
 
-// Cut makes the proxy pass the next n commands named name (lower case:
-// "evalsha", "getdel") on to the server and, once the server answered
-// one, close the client's connection in place of that answer (the
-// answers before it given): a connection lost after the command was made,
-// before its client heard so, which go-redis meets as a failed read (and
-// may send the command again on a new connection: one not cut). Cut the
-// last command of a round trip: what came after it on that connection
-// may or may not be made.
-func (w *Watch) Cut(name string, n int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cuts == nil {
-		w.cuts = map[string]int{}
-	}
-	w.cuts[name] += n
-}
-
 // conn is one client's connection through the proxy and its server's:
 // the commands passed on, and which one's answer is the client's last.
 type conn struct {
 	server, client net.Conn
 	mu             sync.Mutex
-	passed         int  // commands passed on to the server
-	cutAt          int  // the command (1, 2, …) whose answer closes the client's connection; 0: none
-	stall          bool // that answer and those after it are kept from the client, its connection left open
-	arrived        bool // the server gave that answer
-	gone           bool // the client's side ended
+	passed         int    // commands passed on to the server
+	cutAt          int    // the command (1, 2, …) whose answer closes the client's connection; 0: none
+	stall          bool   // that answer and those after it are kept from the client, its connection left open
+	then           func() // run once that answer came, before the client's connection is closed (CutThen)
+	arrived        bool   // the server gave that answer
+	gone           bool   // the client's side ended
 }
 
 // sent notes a command passed on, which is cut (or stalled) where said.
-func (c *conn) sent(cut, stall bool) {
+func (c *conn) sent(cut, stall bool, then func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.passed++
 	if cut && c.cutAt == 0 {
-		c.cutAt, c.stall = c.passed, stall
+		c.cutAt, c.stall, c.then = c.passed, stall, then
 	}
 }
 
@@ -283,11 +272,18 @@ func (c *conn) replies() {
 		cut := c.cutAt != 0 && n >= c.cutAt
 		c.arrived = c.arrived || cut
 		held := cut && c.stall && !c.gone
+		var then func()
+		if cut {
+			then, c.then = c.then, nil
+		}
 		c.mu.Unlock()
 		if held {
 			continue // kept from the client, until its side ends (leave)
 		}
 		if cut {
+			if then != nil {
+				then()
+			}
 			return
 		}
 		if _, err := c.client.Write(raw); err != nil {
@@ -336,22 +332,6 @@ func reply(r *bufio.Reader, raw []byte) (_ []byte, counts bool, err error) {
 	return raw, line[0] != '>', nil
 }
 
-// Uncut takes back the cuts Cut and Stall asked for that were not made, and says
-// how many there were.
-func (w *Watch) Uncut() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for _, left := range w.cuts {
-		n += left
-	}
-	for _, left := range w.stalls {
-		n += left
-	}
-	w.cuts, w.stalls = nil, nil
-	return n
-}
-
 // Answer makes the proxy answer the next n commands named name (lower
 // case) itself with answer (a RESP line: "-LOADING …"), not passing them
 // on: a server refusing a command before it ran. For commands sent alone,
@@ -365,17 +345,4 @@ func (w *Watch) Answer(name string, n int, answer string) {
 	for range n {
 		w.answer[name] = append(w.answer[name], answer)
 	}
-}
-
-// Stall is Cut, but the client's connection is left open, the answer
-// (and those after it) kept from it: a server that made the command and
-// never answered, until the client gives up (go-redis's read timeout, 5
-// s) and closes it.
-func (w *Watch) Stall(name string, n int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.stalls == nil {
-		w.stalls = map[string]int{}
-	}
-	w.stalls[name] += n
 }
