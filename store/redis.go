@@ -153,7 +153,7 @@ func (r *Redis) Open(ctx context.Context) error {
 	// Known to every node from the start, the scripts go by hash in a
 	// pipeline without a second trip (DoBatch still copes with a server
 	// that forgot them).
-	for _, s := range []*redis.Script{incr, slide, swap, claimScript} {
+	for _, s := range []*redis.Script{incr, slide, windowCount, swap, claimScript} {
 		loadCtx, cancel := step()
 		err := s.Load(loadCtx, r.client).Err()
 		cancel()
