@@ -29,7 +29,7 @@ return n`)
 //
 // One key may be counted with several spans: two gates on one store with
 // another window for one limit (`limit ip 3 1h` here, `limit ip 3 1m`
-// there; the IP and global budgets are the store's, not a realm's). An
+// there; the IP budgets are the store's, not a realm's). An
 // event is kept as long as the longest span that counts it — kept, the
 // member "~keep" scored minus that span in ms — so that trimming by a
 // short window never hides from a long one the events it counts (before:
