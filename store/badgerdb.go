@@ -279,10 +279,6 @@ func (b *badgerDB) Slide(ctx context.Context, key, id string, limit int, span ti
 	return b.windows.slide(ctx, key, id, limit, span, now)
 }
 
-func (b *badgerDB) Window(_ context.Context, key string, span time.Duration, now time.Time) (int, time.Duration, error) {
-	return b.windows.count(key, span, now)
-}
-
 func (b *badgerDB) Unslide(ctx context.Context, key, id string) error {
 	return b.windows.unslide(ctx, key, id)
 }

@@ -139,23 +139,6 @@ func (ws *windows) slide(ctx context.Context, key, id string, limit int, span ti
 	return true, 0, nil
 }
 
-// count is Store.Window: the sends of key's window within span before
-// now, none recorded or forgotten.
-func (ws *windows) count(key string, span time.Duration, now time.Time) (int, time.Duration, error) {
-	w, err := ws.get(key)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer w.mu.Unlock()
-	t := now.UnixNano()
-	live := w.events[w.head:]
-	live = live[sort.Search(len(live), func(i int) bool { return live[i].at > t-int64(span) }):]
-	if len(live) == 0 {
-		return 0, 0, nil
-	}
-	return len(live), time.Duration(live[0].at + int64(span) - t), nil
-}
-
 // keepLonger raises w's keep to keep (at t, the caller's clock), on disk
 // first: each send's key written with a shorter span (a short window
 // counted first) is written again with this one, its value and its

@@ -76,16 +76,6 @@ if ok then return {1, 0} end
 local oldest = redis.call("ZREVRANGEBYSCORE", KEYS[1], "+inf", ARGV[5], "WITHSCORES", "LIMIT", limit - 1, 1)
 return {0, tonumber(oldest[2]) + span - now}`)
 
-// windowCount counts a sliding window's events after ARGV[3] (its start,
-// exclusive: "(" and now minus the span) and records none; it returns
-// {count, ms until the oldest of them leaves} ({0, 0}: none). The marks
-// "~keep" and "~until" are scored below 0, before any window's start.
-var windowCount = redis.NewScript(`
-local n = redis.call("ZCOUNT", KEYS[1], ARGV[3], "+inf")
-if n == 0 then return {0, 0} end
-local oldest = redis.call("ZRANGEBYSCORE", KEYS[1], ARGV[3], "+inf", "WITHSCORES", "LIMIT", 0, 1)
-return {n, tonumber(oldest[2]) + tonumber(ARGV[2]) - tonumber(ARGV[1])}`)
-
 // swap writes a record only if it still holds what was read (ARGV[1]
 // says whether there was one, ARGV[2] is its value): a compare-and-set on
 // one key, so it works on a cluster as on one server. ARGV[3] is the ttl
@@ -149,8 +139,7 @@ func (r *Redis) send(ctx context.Context, c processor, op *Op, alone bool) redis
 		}
 		return s.EvalSha(ctx, sc, keys, args...)
 	case opWindow:
-		now, span := op.now.UnixMilli(), op.window.Milliseconds()
-		return script(windowCount, now, span, "("+strconv.FormatInt(now-span, 10))
+		return script(windowCount, windowCountArgs(op)...)
 	default:
 		now, span := op.now.UnixMilli(), op.window.Milliseconds()
 		return script(slide, now, span, op.limit, op.id, "("+strconv.FormatInt(now-span, 10))
@@ -190,15 +179,7 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 			readGuardedBatch(op, res, err)
 			return
 		case opWindow:
-			res, err := c.Int64Slice()
-			switch {
-			case err != nil:
-				op.Err = err
-			case len(res) != 2:
-				op.Err = fmt.Errorf("redis store: unexpected answer %v to a window's count", res)
-			default:
-				op.N, op.Wait = res[0], time.Duration(res[1])*time.Millisecond
-			}
+			readWindowCount(op, c)
 			return
 		}
 		res, err := c.Int64Slice()
@@ -411,12 +392,6 @@ func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 func (r *Redis) Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
 	op := r.alone(ctx, &Op{kind: opSlide, key: key, id: id, limit: limit, window: window, now: now}, nil)
 	return op.OK, op.Wait, op.Err
-}
-
-// Window implements Store.
-func (r *Redis) Window(ctx context.Context, key string, span time.Duration, now time.Time) (int, time.Duration, error) {
-	op := r.alone(ctx, &Op{kind: opWindow, key: key, window: span, now: now}, nil)
-	return int(op.N), op.Wait, op.Err
 }
 
 // Unslide implements Store.
