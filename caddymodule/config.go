@@ -235,7 +235,8 @@ type Gate struct {
 	// global_enrolled, global_new — each at most `count` sends per
 	// `window`; a count of 0 turns one off. Defaults: user 10/h, number
 	// 10/h, ip 20/h, country 200/h, voice 1/h (per user), global_enrolled
-	// 1000/h, global_new 100/h. And guesses: codes checked per account
+	// 1000/h, global_new 100/h (the global ones a realm's, shared by its
+	// gates). And guesses: codes checked per account
 	// from browsers that are not the owner's, default 100 a day, which
 	// may not allow more than a 1% chance of guessing a code in 30 days.
 	// And what strangers may make the gate keep (a login form's names,

@@ -146,6 +146,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	nw := s.readNumberWait(&reads, sc, c)
 	stranger := s.Strangers.Count(&reads, sc)
 	watch := s.Guard.Watch(&reads, sc.Realm, c.Phone, s.numberID(c.Phone), c.Purpose == Verify)
+	budget := s.readBudget(&reads, c, now)
 	if err := store.Do(ctx, s.Store, &reads); err != nil {
 		return nil, err
 	}
@@ -197,7 +198,7 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	c.ResendAt = now.Add(s.waitAfter(resends))
 
 	var writes store.Batch
-	sends := s.countSend(&writes, sc, c, now)
+	sends := s.countSend(&writes, sc, c, budget, now)
 	watch.Count(&writes, c.Phone == "" || held != nil) // a held send sends nothing: counted as a decoy is
 	waits, err := s.writeChallenge(&writes, sc, c, before)
 	if err != nil {

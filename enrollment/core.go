@@ -52,6 +52,9 @@ type Core struct {
 	Logger *zap.Logger
 
 	rekeyed atomic.Pointer[[]byte] // CodeKey, replaced (Rekey)
+	// storeBudgets: the previous release's global budgets read empty
+	// (budgets.go).
+	storeBudgets storeBudgets
 }
 
 // codeKey is the key code hashes are made with: CodeKey, unless Rekey

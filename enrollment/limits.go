@@ -31,8 +31,8 @@ type Limits struct {
 	// the user has not confirmed: a first enrollment's, a phone being
 	// added). The two budgets are separate so that draining one
 	// (enrollment spam, unconfirmed adds) cannot stop enrolled users from
-	// signing in. Each is one count per store: sites sharing a store share
-	// them.
+	// signing in. Each is a realm's: its gates share them, other realms
+	// on the store have their own (budgets.go).
 	User, Number, IP, Country, Voice, GlobalEnrolled, GlobalNew Rate
 
 	// What strangers (a login form's names, passkey sign-ins begun) may
@@ -161,10 +161,32 @@ type sends struct {
 	spent  []spent
 	slides []*store.Op
 	budget int // index of the global budget
+	// storeWait is when the oldest send of the previous release's
+	// store-wide budget counted in the realm's leaves it (0: none).
+	storeWait time.Duration
 }
 
-// countSend adds one slide per limit that applies to b.
-func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.Time) *sends {
+// budgetOf is the global budget a send of c counts in, and its rate: a
+// number the user has not confirmed (a first phone, one being added) is
+// a new number's send, whoever asks.
+func (s *Challenges) budgetOf(c *Challenge) (string, Rate) {
+	if c.Purpose == Enroll || c.Purpose == Add {
+		return "global_new", s.Limits.GlobalNew
+	}
+	return "global_enrolled", s.Limits.GlobalEnrolled
+}
+
+// readBudget adds to b the read countSend needs of the previous
+// release's store-wide budget (readStoreBudget), a decoy's too (the same
+// store work: it counts nothing there).
+func (s *Challenges) readBudget(b *store.Batch, c *Challenge, now time.Time) *store.Op {
+	name, rate := s.budgetOf(c)
+	return s.readStoreBudget(b, name, rate, now)
+}
+
+// countSend adds one slide per limit that applies to b; old is
+// readBudget's read, made before.
+func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, old *store.Op, now time.Time) *sends {
 	type check struct {
 		name, key string
 		rate      Rate
@@ -179,13 +201,9 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 	if c.Channel == factor.ChannelVoice {
 		checks = append(checks, check{"voice", who, s.Limits.Voice})
 	}
-	// A number the user has not confirmed (a first phone, one being
-	// added) is a new number's send, whoever asks.
-	budget, rate := "global_enrolled", s.Limits.GlobalEnrolled
-	if c.Purpose == Enroll || c.Purpose == Add {
-		budget, rate = "global_new", s.Limits.GlobalNew
-	}
-	number, country, all := s.numberID(c.Phone), phone.Region(c.Phone), "all"
+	budget, rate := s.budgetOf(c)
+	room, storeWait := s.budgetRoom(budget, rate, old)
+	number, country, all := s.numberID(c.Phone), phone.Region(c.Phone), budgetKey(budget, sc.Realm)
 	decoy := c.Phone == ""
 	if decoy {
 		// A decoy does the same store work, on the number it pretends to
@@ -194,7 +212,7 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 		// nothing, so they slide through windows that keep nothing
 		// (decoyWindow) on keys of their own.
 		number = "decoy/" + s.numberID("name "+c.limitKey())
-		country, all = "decoy/country", "decoy/budget"
+		country, all = "decoy/country", store.Key("limit", budget, "decoy/budget")
 	}
 	if sc.Known {
 		number += "/known"
@@ -208,12 +226,14 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 		if ch.rate.Count <= 0 || ch.rate.Window <= 0 {
 			continue
 		}
+		key, count, window := store.Key("limit", ch.name, ch.key), ch.rate.Count, ch.rate.Window
 		if ch.name == budget {
-			r.budget = len(r.slides)
+			// The realm's window (its key made whole: budgetKey), under
+			// what the previous release's leaves of the limit.
+			r.budget, r.storeWait, key, count = len(r.slides), storeWait, ch.key, room
 		}
-		sp := spent{store.Key("limit", ch.name, ch.key), RandomID()}
+		sp := spent{key, RandomID()}
 		r.names, r.spent = append(r.names, ch.name), append(r.spent, sp)
-		count, window := ch.rate.Count, ch.rate.Window
 		if decoy && (ch.name == "country" || ch.name == budget) {
 			count, window = math.MaxInt32, decoyWindow
 		}
@@ -246,7 +266,12 @@ func (s *Core) CountNaming(ctx context.Context, sc Scope) error {
 func (r *sends) refusal() error {
 	for i, op := range r.slides {
 		if !op.OK {
-			return &LimitError{Limit: r.names[i], Wait: op.Wait}
+			wait := op.Wait
+			if i == r.budget && r.storeWait > 0 {
+				// The previous release's sends leave first: room then.
+				wait = min(wait, r.storeWait)
+			}
+			return &LimitError{Limit: r.names[i], Wait: wait}
 		}
 	}
 	return nil

@@ -42,7 +42,9 @@ func TestSendLimits(t *testing.T) {
 			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify}
 		}},
 		{"global_new", func(l *Limits) *Rate { return &l.GlobalNew }, func(i int) (Scope, Challenge) {
-			return Scope{Realm: fmt.Sprint("r", i), Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Enroll}
+			// A realm's budget, whoever the user (another realm's has its
+			// own: TestEachRealmHasItsOwnGlobalBudget).
+			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: fmt.Sprint("u", i), Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Enroll}
 		}},
 		{"voice", func(l *Limits) *Rate { return &l.Voice }, func(i int) (Scope, Challenge) {
 			return Scope{Realm: realm, Host: host, IP: fmt.Sprintf("192.0.2.%d", i)}, Challenge{User: alice, Phone: fmt.Sprintf("+1415555%04d", 2600+i), Purpose: Verify, Channel: factor.ChannelVoice}

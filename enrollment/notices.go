@@ -37,14 +37,28 @@ type Notices struct {
 // TakeNotice reports how many of a notice's phones texts (of n) may go out
 // at at: none once the user's phones were sent MaxNotices notices within
 // the hour; else as many as the budget of texts to enrolled numbers
-// (global_enrolled) has room for, each taking a slot there, as a code to
-// one does. A store that fails holds them all back. A notice none of whose
-// texts may go out gives its slot of the user's hour back.
+// (global_enrolled, the realm's) has room for, each taking a slot there,
+// as a code to one does. A store that fails holds them all back. A notice
+// none of whose texts may go out gives its slot of the user's hour back.
 func (s *Core) TakeNotice(ctx context.Context, realm, user string, n int, at time.Time) Notices {
 	key, id := store.Key("notices", realm, user), RandomID()
+	rate := s.Limits.GlobalEnrolled
 	// Below the last slot first: the one refused there and taken at the
 	// limit is the hour's last (its window held MaxNotices-1 notices).
-	ok, _, err := s.Store.Slide(ctx, key, id, MaxNotices-1, noticeWindow, at)
+	// With it, the previous release's budget, counted in the realm's.
+	var first store.Batch
+	below := first.Slide(key, id, MaxNotices-1, noticeWindow, at)
+	old := s.readStoreBudget(&first, "global_enrolled", rate, at)
+	_ = store.Do(ctx, s.Store, &first)
+	ok, err := below.OK, below.Err
+	if err == nil && old != nil && old.Err != nil {
+		// The budget could not be read: held back, the user's hour
+		// not spent on it.
+		if ok {
+			_ = s.Store.Unslide(context.WithoutCancel(ctx), key, id)
+		}
+		return Notices{Limit: "global_enrolled"}
+	}
 	var last bool
 	if err == nil && !ok {
 		ok, _, err = s.Store.Slide(ctx, key, id, MaxNotices, noticeWindow, at)
@@ -54,16 +68,16 @@ func (s *Core) TakeNotice(ctx context.Context, realm, user string, n int, at tim
 		return Notices{Limit: "notices"}
 	}
 	r := Notices{Allowed: n, Last: last}
-	rate := s.Limits.GlobalEnrolled
 	if rate.Count <= 0 || rate.Window <= 0 {
 		return r
 	}
+	room, _ := s.budgetRoom("global_enrolled", rate, old)
 	// A slot a phone, all in one batch (one round trip on Redis): as
 	// many go out as the window has room for.
 	var b store.Batch
 	slots := make([]*store.Op, n)
 	for i := range slots {
-		slots[i] = b.Slide(store.Key("limit", "global_enrolled", "all"), RandomID(), rate.Count, rate.Window, at)
+		slots[i] = b.Slide(budgetKey("global_enrolled", realm), RandomID(), room, rate.Window, at)
 	}
 	_ = store.Do(ctx, s.Store, &b) // a slot that failed is not taken: its phone is held back
 	r.Allowed = 0

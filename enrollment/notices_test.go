@@ -77,3 +77,40 @@ func TestANoticeTakesItsPhonesInOneRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestANoticeCountsThePreviousReleasesBudget: notices take slots of the
+// realm's global_enrolled, which counts the sends the previous release
+// counted in the store's one window (limit/global_enrolled/all) until
+// they leave it, in every realm; another realm's notices do not spend
+// this one's. Two old sends and a budget of 3: a notice to two phones gets
+// one text, then none; another realm's gets one (the old sends count there
+// too); once they are out of the window, it gets two (its own window
+// holds one). Before, the budget was the store's: the other realm's notice
+// got none, this realm's having spent it. On Badger and on a real
+// redis-server.
+func TestANoticeCountsThePreviousReleasesBudget(t *testing.T) {
+	t.Parallel()
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		clk := &clock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
+		ctx := context.Background()
+		for _, id := range []string{"old1", "old2"} {
+			if ok, _, err := st.Slide(ctx, store.Key("limit", "global_enrolled", "all"), id, 3, time.Hour, clk.now().Add(-10*time.Minute)); err != nil || !ok {
+				t.Fatalf("the previous release's send: ok=%v err=%v", ok, err)
+			}
+		}
+		c := &Core{Store: st, Now: clk.now, Limits: Limits{GlobalEnrolled: Rate{3, time.Hour}}}
+		if got := c.TakeNotice(ctx, realm, "bob", 2, clk.now()); got.Allowed != 1 || got.Limit != "global_enrolled" {
+			t.Fatalf("bob's notice to two phones beside two old sends: %+v; want one text", got)
+		}
+		if got := c.TakeNotice(ctx, realm, "carol", 1, clk.now()); got.Allowed != 0 || got.Limit != "global_enrolled" {
+			t.Fatalf("carol's notice with the realm's budget spent: %+v; want none", got)
+		}
+		if got := c.TakeNotice(ctx, "other.example", "dave", 2, clk.now()); got.Allowed != 1 {
+			t.Fatalf("dave's notice in another realm, beside the two old sends: %+v; want one text", got)
+		}
+		clk.advance(55 * time.Minute) // the old sends an hour old
+		if got := c.TakeNotice(ctx, "other.example", "erin", 2, clk.now()); got.Allowed != 2 || got.Limit != "" {
+			t.Fatalf("erin's notice in the other realm once the old sends left: %+v; want two (its own window holds dave's one)", got)
+		}
+	})
+}

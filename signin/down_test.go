@@ -37,6 +37,9 @@ func (d *down) Update(context.Context, string, func([]byte, bool) ([]byte, time.
 func (d *down) Slide(context.Context, string, string, int, time.Duration, time.Time) (bool, time.Duration, error) {
 	return false, 0, d.no()
 }
+func (d *down) Window(context.Context, string, time.Duration, time.Time) (int, time.Duration, error) {
+	return 0, 0, d.no()
+}
 
 var _ store.Store = (*down)(nil)
 

@@ -143,6 +143,11 @@ func (b *Badger) Slide(ctx context.Context, key, id string, limit int, window ti
 	return b.db.Slide(ctx, key, id, limit, window, now)
 }
 
+// Window implements Store.
+func (b *Badger) Window(ctx context.Context, key string, span time.Duration, now time.Time) (int, time.Duration, error) {
+	return b.db.Window(ctx, key, span, now)
+}
+
 // Unslide implements Store.
 func (b *Badger) Unslide(ctx context.Context, key, id string) error {
 	return b.db.Unslide(ctx, key, id)

@@ -41,9 +41,11 @@ type Op struct {
 	// Value is what a Get or a Take read, or the record a Counter read
 	// (nil: none), for a Swap of it.
 	Value []byte
-	// N is an Incr's new count, or a Counter's count (0 if missing).
+	// N is an Incr's new count, a Counter's count (0 if missing), or the
+	// events a Window counted.
 	N int64
 	// OK and Wait are a Slide's answer; OK is also whether a Swap wrote.
+	// A Window's Wait is its oldest event's.
 	OK   bool
 	Wait time.Duration
 	// Err is the operation's error: ErrNotFound for a Get or Take of a
@@ -66,6 +68,7 @@ const (
 	opClaim
 	opClearWindow
 	opGuardedBatch // Redis's: a batch's writes under a guard, in one script
+	opWindow       // a window read: Store.Window
 )
 
 func (b *Batch) add(op *Op) *Op { b.ops = append(b.ops, op); return op }
@@ -103,6 +106,11 @@ func (op *Op) Key() string { return op.key }
 // Slide adds a Store.Slide.
 func (b *Batch) Slide(key, id string, limit int, window time.Duration, now time.Time) *Op {
 	return b.add(&Op{kind: opSlide, key: key, id: id, limit: limit, window: window, now: now})
+}
+
+// Window adds a Store.Window: N is the count, Wait the oldest's wait.
+func (b *Batch) Window(key string, span time.Duration, now time.Time) *Op {
+	return b.add(&Op{kind: opWindow, key: key, window: span, now: now})
 }
 
 // Unslide adds a Store.Unslide.
@@ -226,6 +234,10 @@ func (op *Op) run(ctx context.Context, s Store) {
 		op.OK, op.Wait, op.Err = s.Slide(ctx, op.key, op.id, op.limit, op.window, op.now)
 	case opUnslide:
 		op.Err = s.Unslide(ctx, op.key, op.id)
+	case opWindow:
+		var n int
+		n, op.Wait, op.Err = s.Window(ctx, op.key, op.window, op.now)
+		op.N = int64(n)
 	case opClearWindow:
 		op.Err = s.ClearWindow(ctx, op.key)
 	case opCounter:

@@ -9,12 +9,12 @@ import "context"
 var opKinds = [...]string{
 	opGet: "get", opPut: "put", opTake: "take", opDelete: "delete", opIncr: "incr",
 	opSlide: "slide", opUnslide: "unslide", opCounter: "counter", opSwap: "swap",
-	opClaim: "claim", opClearWindow: "clear-window", opGuardedBatch: "guarded-batch",
+	opClaim: "claim", opClearWindow: "clear-window", opGuardedBatch: "guarded-batch", opWindow: "window",
 }
 
 // Kind names op's operation: "get", "put", "take", "delete", "incr",
 // "slide", "unslide", "counter", "swap" (a Swap, a PutIfAbsent), "claim",
-// "clear-window".
+// "clear-window", "window".
 func (op *Op) Kind() string { return opKinds[op.kind] }
 
 // Keys are the records op names: its own, or a claim's.

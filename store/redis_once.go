@@ -208,7 +208,7 @@ func millis(ttl time.Duration) int64 {
 
 // scripts are every script the store runs: loaded at Open, and again
 // where a server answers one NOSCRIPT (loadScripts).
-var scripts = []*redis.Script{incr, slide, swap, claimScript, guardedBatchScript, keepLongerScript}
+var scripts = []*redis.Script{incr, slide, windowCount, swap, claimScript, guardedBatchScript, keepLongerScript}
 
 // loadScripts loads every script on the server, on a Cluster on every
 // node (go-redis's SCRIPT LOAD there goes to each), each within a context

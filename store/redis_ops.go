@@ -29,7 +29,7 @@ return n`)
 //
 // One key may be counted with several spans: two gates on one store with
 // another window for one limit (`limit ip 3 1h` here, `limit ip 3 1m`
-// there; the IP and global budgets are the store's, not a realm's). An
+// there; the IP budgets are the store's, not a realm's). An
 // event is kept as long as the longest span that counts it — kept, the
 // member "~keep" scored minus that span in ms — so that trimming by a
 // short window never hides from a long one the events it counts (before:
@@ -138,6 +138,8 @@ func (r *Redis) send(ctx context.Context, c processor, op *Op, alone bool) redis
 			return r.runScript(ctx, sc, s, keys, args...)
 		}
 		return s.EvalSha(ctx, sc, keys, args...)
+	case opWindow:
+		return script(windowCount, windowCountArgs(op)...)
 	default:
 		now, span := op.now.UnixMilli(), op.window.Milliseconds()
 		return script(slide, now, span, op.limit, op.id, "("+strconv.FormatInt(now-span, 10))
@@ -175,6 +177,9 @@ func (r *Redis) read(op *Op, cmd redis.Cmder) {
 		case opGuardedBatch:
 			res, err := c.Int64Slice()
 			readGuardedBatch(op, res, err)
+			return
+		case opWindow:
+			readWindowCount(op, c)
 			return
 		}
 		res, err := c.Int64Slice()
@@ -290,7 +295,7 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	var written []*Op
 	var keys []string
 	for _, op := range ops {
-		if op.kind != opGet && op.kind != opCounter && op.Err == nil && !slices.Contains(madeAlone, op) {
+		if op.kind != opGet && op.kind != opCounter && op.kind != opWindow && op.Err == nil && !slices.Contains(madeAlone, op) {
 			written, keys = append(written, op), op.appendKeys(keys)
 		}
 	}

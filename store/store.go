@@ -57,6 +57,12 @@ type Store interface {
 	// counted with, so that a short window never hides from a long one an
 	// event it counts.
 	Slide(ctx context.Context, key, id string, limit int, window time.Duration, now time.Time) (ok bool, wait time.Duration, err error)
+	// Window counts the events of the sliding window at key within span
+	// before now, recording none (a window read whatever its limit: the
+	// previous release's global budget, counted beside a realm's); wait
+	// is how long until the oldest of them leaves it (0 when it holds
+	// none).
+	Window(ctx context.Context, key string, span time.Duration, now time.Time) (n int, wait time.Duration, err error)
 	// Unslide removes event id from the window at key (a refund);
 	// removing a missing event is not an error.
 	Unslide(ctx context.Context, key, id string) error

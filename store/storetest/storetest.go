@@ -304,6 +304,7 @@ func Run(t *testing.T, open func(t *testing.T) Opened) {
 	t.Run("SlidingWindow", func(t *testing.T) { slidingWindow(t, s, func(name string) string { return key(t, name) }) })
 
 	t.Run("WindowsOfTwoSpans", func(t *testing.T) { windowsOfTwoSpans(t, s, key(t, "w")) })
+	t.Run("WindowReadsWithoutCounting", func(t *testing.T) { windowReads(t, s, key(t, "w")) })
 	t.Run("AShortWindowFirstLastsForTheLongOne", func(t *testing.T) {
 		t.Parallel() // it waits a second for real expiries; the others need not
 		if testing.Short() {
