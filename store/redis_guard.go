@@ -13,6 +13,27 @@ import (
 // records as its check-only parts, in one script on a server, in one
 // round trip as the write alone (a Put's SET, an Update's swap).
 
+// swap writes a record only if it still holds what was read (ARGV[1]
+// says whether there was one, ARGV[2] is its value): a compare-and-set on
+// one key, so it works on a cluster as on one server. ARGV[3] is the ttl
+// in ms (0: none), ARGV[4] the new value; with ARGV[5] set, the record is
+// deleted instead. It returns 1 when it wrote, 0 when the record changed.
+var swap = redis.NewScript(`
+local cur = redis.call("GET", KEYS[1])
+if ARGV[1] == "1" then
+	if cur ~= ARGV[2] then return 0 end
+elseif cur then
+	return 0
+end
+if ARGV[5] == "1" then
+	redis.call("DEL", KEYS[1])
+elseif tonumber(ARGV[3]) > 0 then
+	redis.call("SET", KEYS[1], ARGV[4], "PX", ARGV[3])
+else
+	redis.call("SET", KEYS[1], ARGV[4])
+end
+return 1`)
+
 // Update implements Store: a GET, then the change written by swap if the
 // record is still what was read, else again — two round trips, as many
 // as the GET and SET it replaces.

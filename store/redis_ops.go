@@ -76,27 +76,6 @@ if ok then return {1, 0} end
 local oldest = redis.call("ZREVRANGEBYSCORE", KEYS[1], "+inf", ARGV[5], "WITHSCORES", "LIMIT", limit - 1, 1)
 return {0, tonumber(oldest[2]) + span - now}`)
 
-// swap writes a record only if it still holds what was read (ARGV[1]
-// says whether there was one, ARGV[2] is its value): a compare-and-set on
-// one key, so it works on a cluster as on one server. ARGV[3] is the ttl
-// in ms (0: none), ARGV[4] the new value; with ARGV[5] set, the record is
-// deleted instead. It returns 1 when it wrote, 0 when the record changed.
-var swap = redis.NewScript(`
-local cur = redis.call("GET", KEYS[1])
-if ARGV[1] == "1" then
-	if cur ~= ARGV[2] then return 0 end
-elseif cur then
-	return 0
-end
-if ARGV[5] == "1" then
-	redis.call("DEL", KEYS[1])
-elseif tonumber(ARGV[3]) > 0 then
-	redis.call("SET", KEYS[1], ARGV[4], "PX", ARGV[3])
-else
-	redis.call("SET", KEYS[1], ARGV[4])
-end
-return 1`)
-
 // send issues op on c: at once on the client, queued on a pipeline. A
 // script goes as EVALSHA (its hash, not its text); alone, runScript loads
 // the scripts again where the server does not know it.
