@@ -88,6 +88,26 @@ func ClientChosen(identity string) string {
 	return ""
 }
 
+// UnknownSource is the first placeholder of identity whose source the
+// gate cannot tell from the config, or "": anything but a first factor's
+// ({http.auth.user.*}), a request header (judged per request: the trusted
+// hop) and a TLS client certificate's field ({http.request.tls.client.*}).
+// Caddy's vars ({http.vars.*}), map outputs and path_regexp/host_regexp
+// captures ({http.regexp.*}) copy whatever they are given, often the
+// client's query, path or headers (`vars u {query.u}`), and the per-request
+// check on a header sees nothing of a header copied into a var: such an
+// identity named whoever the client wrote (attack40b H1). Call it after
+// ClientChosen, which names those the client writes outright.
+func UnknownSource(identity string) string {
+	for _, m := range identityPlaceholder.FindAllStringSubmatch(identity, -1) {
+		p := m[1]
+		if !strings.HasPrefix(p, "http.auth.user.") && !strings.HasPrefix(p, "http.request.header.") && !strings.HasPrefix(p, "http.request.tls.client.") {
+			return p
+		}
+	}
+	return ""
+}
+
 // gatePlaceholders are the {smsgate.*} names a check's answer knows;
 // knownPlaceholders lists them for people.
 var gatePlaceholders = map[string]bool{"smsgate.user": true, "smsgate.amr": true, "smsgate.auth_time": true, "smsgate.assertion": true}
