@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -13,6 +14,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/pumping"
+	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
 // UnmarshalCaddyfile sets up the gate from Caddyfile tokens. Syntax:
@@ -97,6 +99,16 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("%s is given twice", key)
 		}
 		seen[key] = true
+		if opt == "auth_header" && key != opt {
+			// Header names ignore case: Remote-User and remote-user are one
+			// header, set from either line by turns (attack40b H2).
+			name := key[len("auth_header "):]
+			for k, at := range lines {
+				if other, ok := strings.CutPrefix(k, "auth_header "); ok && siteblock.SameHeader(other, name) {
+					return d.Errf("auth_header %s and auth_header %s (%s:%d) name one header: %s", name, other, at.File, at.Line, siteblock.HeaderTwinAdvice)
+				}
+			}
+		}
 		lines[key] = tok
 		var err error
 		switch opt {

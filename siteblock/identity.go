@@ -108,6 +108,17 @@ func UnknownSource(identity string) string {
 	return ""
 }
 
+// SameHeader reports whether two header names are one header: HTTP's
+// names ignore case, and an answer set from both (auth_header Remote-User
+// beside remote-user) carried either value by turns (attack40b H2).
+func SameHeader(a, b string) bool {
+	return http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b)
+}
+
+// HeaderTwinAdvice ends the refusal of two auth_header lines that name one
+// header.
+const HeaderTwinAdvice = "header names ignore case, so the app would get either value by turns; keep one"
+
 // gatePlaceholders are the {smsgate.*} names a check's answer knows;
 // knownPlaceholders lists them for people.
 var gatePlaceholders = map[string]bool{"smsgate.user": true, "smsgate.amr": true, "smsgate.auth_time": true, "smsgate.assertion": true}
@@ -127,7 +138,12 @@ func CheckAuthHeaders(headers map[string]string, asserts bool) error {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, name := range names {
+	for i, name := range names {
+		for _, other := range names[:i] {
+			if SameHeader(other, name) {
+				return cfutil.OptionErrf("auth_header "+name, "auth_header %s and auth_header %s name one header: %s", name, other, HeaderTwinAdvice)
+			}
+		}
 		value := headers[name]
 		if !httpguts.ValidHeaderFieldName(name) {
 			// Remote-User: (the colon) is sent as no proxy reads it.
