@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -99,15 +98,8 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("%s is given twice", key)
 		}
 		seen[key] = true
-		if opt == "auth_header" && key != opt {
-			// Header names ignore case: Remote-User and remote-user are one
-			// header, set from either line by turns (attack40b H2).
-			name := key[len("auth_header "):]
-			for k, at := range lines {
-				if other, ok := strings.CutPrefix(k, "auth_header "); ok && siteblock.SameHeader(other, name) {
-					return d.Errf("auth_header %s and auth_header %s (%s:%d) name one header: %s", name, other, at.File, at.Line, siteblock.HeaderTwinAdvice)
-				}
-			}
+		if err := siteblock.HeaderTwin(key, lines); err != nil { // attack40b H2
+			return d.Err(err.Error())
 		}
 		lines[key] = tok
 		var err error

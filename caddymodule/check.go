@@ -124,11 +124,8 @@ func (g *gate) checkIdentity(c *Gate) error {
 	if !siteblock.NamesAPlaceholder(c.Identity) {
 		return cfutil.OptionErrf("identity", "identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, c.Identity)
 	}
-	if p := siteblock.ClientChosen(c.Identity); p != "" {
-		return cfutil.OptionErrf("identity", "identity %s: {%s} is whatever the client sends, so anyone could be anyone: use a first factor's placeholder such as %s, a header a forward_auth sets, or none", c.Identity, p, DefaultIdentity)
-	}
-	if p := siteblock.UnknownSource(c.Identity); p != "" {
-		return cfutil.OptionErrf("identity", "identity %s: smsgate cannot tell what sets {%s}: vars, map and path_regexp/host_regexp captures copy whatever they are given, often the client's query, path or headers, so anyone could be anyone. Read the identity where it comes from: a first factor's placeholder such as %s, a request header a forward_auth sets ({http.request.header.*}), a TLS client certificate's field ({http.request.tls.client.*}), or none", c.Identity, p, DefaultIdentity)
+	if err := siteblock.CheckIdentitySource(c.Identity, DefaultIdentity); err != nil {
+		return cfutil.OptionErrf("identity", "%v", err)
 	}
 	g.trusted = siteblock.TrustedHeaders(c.Identity, c.IdentityFrom)
 	return nil

@@ -1,6 +1,7 @@
 package siteblock
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -118,6 +119,35 @@ func SameHeader(a, b string) bool {
 // HeaderTwinAdvice ends the refusal of two auth_header lines that name one
 // header.
 const HeaderTwinAdvice = "header names ignore case, so the app would get either value by turns; keep one"
+
+// HeaderTwin refuses the Caddyfile's option key (auth_header Name) where
+// an earlier auth_header line of lines names the same header in another
+// case; nil for any other option.
+func HeaderTwin(key string, lines cfutil.Lines) error {
+	name, ok := strings.CutPrefix(key, "auth_header ")
+	if !ok {
+		return nil
+	}
+	for k, at := range lines {
+		if other, ok := strings.CutPrefix(k, "auth_header "); ok && SameHeader(other, name) {
+			return fmt.Errorf("auth_header %s and auth_header %s (%s:%d) name one header: %s", name, other, at.File, at.Line, HeaderTwinAdvice)
+		}
+	}
+	return nil
+}
+
+// CheckIdentitySource refuses an identity whose value a client could
+// choose: one it writes outright (ClientChosen) or one whose source the
+// gate cannot tell (UnknownSource). example is a placeholder to use.
+func CheckIdentitySource(identity, example string) error {
+	if p := ClientChosen(identity); p != "" {
+		return fmt.Errorf("identity %s: {%s} is whatever the client sends, so anyone could be anyone: use a first factor's placeholder such as %s, a header a forward_auth sets, or none", identity, p, example)
+	}
+	if p := UnknownSource(identity); p != "" {
+		return fmt.Errorf("identity %s: smsgate cannot tell what sets {%s}: vars, map and path_regexp/host_regexp captures copy whatever they are given, often the client's query, path or headers, so anyone could be anyone. Read the identity where it comes from: a first factor's placeholder such as %s, a request header a forward_auth sets ({http.request.header.*}), a TLS client certificate's field ({http.request.tls.client.*}), or none", identity, p, example)
+	}
+	return nil
+}
 
 // gatePlaceholders are the {smsgate.*} names a check's answer knows;
 // knownPlaceholders lists them for people.
