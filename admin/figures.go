@@ -3,14 +3,17 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/figures"
+	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/pumping"
 )
 
@@ -77,9 +80,12 @@ func (s *Site) ResumePumping(ctx context.Context, place string) (*pumping.Pause,
 	if place == "" {
 		return nil, badRequest("place is required: a country code (GB) or a prefix (+44740), as the pauses list it")
 	}
+	if len(place) > maxPlace { // echoed in the 404: a place no pause has is not sent back whole
+		return nil, badRequest(fmt.Sprintf("place is no country code (GB) or prefix (+44740): %d characters; a place is at most %d", utf8.RuneCountInString(place), maxPlace))
+	}
 	p, err := s.PumpingGuard.Offline(s.Store, s.now).Resume(ctx, s.Realm, place)
 	if errors.Is(err, pumping.ErrNotPaused) {
-		return nil, &adminError{http.StatusNotFound, errors.New(place + " is not paused")}
+		return nil, &adminError{http.StatusNotFound, errors.New(textsafe.Escape(place) + " is not paused")}
 	}
 	if err != nil {
 		return nil, err
@@ -89,6 +95,10 @@ func (s *Site) ResumePumping(ctx context.Context, place string) (*pumping.Pause,
 	}
 	return &p, nil
 }
+
+// maxPlace is the longest place a pause has: a prefix is an E.164 number's
+// start, "+" and at most 15 digits.
+const maxPlace = 16
 
 // parseDays reads the figures' span: empty is the most.
 func parseDays(s string) (int, error) {

@@ -195,6 +195,9 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		}
 		return map[string]string{"id": id}, err
 	case "devices/remove":
+		if req.ID == "" { // not "not there any more": nothing was named
+			return nil, badRequest("id is required: the device's ID, as users lists it")
+		}
 		// With every session and trust the device earned (a lost phone's
 		// thief is cut off): none is the admin's own. Her other phones are
 		// told, as of her own removal. Whether it withdrew her recovery

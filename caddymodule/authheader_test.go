@@ -89,3 +89,17 @@ func TestAnAuthHeaderThatIsNoHeaderNameIsRefused(t *testing.T) {
 	const want = `is no header name: a name is letters, digits and -, without a colon, like Remote-User`
 	refusedFromBoth(t, "auth_header Remote-User: {smsgate.user}", `"auth_headers": {"Remote-User:": "{smsgate.user}"}`, "Caddyfile:11", want, want)
 }
+
+// TestAuthHeadersNamedOnlyByCaseApartAreRefused (attack40b H2): `auth_header
+// Remote-User {smsgate.user}` beside `auth_header remote-user {smsgate.amr}`
+// loaded (the Caddyfile's "given twice" compared the names as written), and
+// the check's answer set the one header from both lines in a map's random
+// order: the app got `carol` or `sms` as Remote-User by turns (37 of 40
+// `sms`). Refused with both lines from the Caddyfile, and from JSON.
+func TestAuthHeadersNamedOnlyByCaseApartAreRefused(t *testing.T) {
+	sitetest.Parallel(t)
+	refusedFromBoth(t, "auth_header Remote-User {smsgate.user}\n\t\tauth_header remote-user {smsgate.amr}",
+		`"auth_headers": {"Remote-User": "{smsgate.user}", "remote-user": "{smsgate.amr}"}`,
+		"Caddyfile:12", "auth_header remote-user and auth_header Remote-User (Caddyfile:11) name one header: header names ignore case",
+		"auth_header remote-user and auth_header Remote-User name one header: header names ignore case")
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/cfutil"
 	"github.com/smsgate/caddy-smsgate/pages"
 	"github.com/smsgate/caddy-smsgate/pumping"
+	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
 // UnmarshalCaddyfile sets up the gate from Caddyfile tokens. Syntax:
@@ -97,6 +98,9 @@ func (g *Gate) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("%s is given twice", key)
 		}
 		seen[key] = true
+		if err := siteblock.HeaderTwin(key, lines); err != nil { // attack40b H2
+			return d.Err(err.Error())
+		}
 		lines[key] = tok
 		var err error
 		switch opt {

@@ -124,8 +124,8 @@ func (g *gate) checkIdentity(c *Gate) error {
 	if !siteblock.NamesAPlaceholder(c.Identity) {
 		return cfutil.OptionErrf("identity", "identity must be a placeholder such as %s, or none; %q would name every visitor the same", DefaultIdentity, c.Identity)
 	}
-	if p := siteblock.ClientChosen(c.Identity); p != "" {
-		return cfutil.OptionErrf("identity", "identity %s: {%s} is whatever the client sends, so anyone could be anyone: use a first factor's placeholder such as %s, a header a forward_auth sets, or none", c.Identity, p, DefaultIdentity)
+	if err := siteblock.CheckIdentitySource(c.Identity, DefaultIdentity); err != nil {
+		return cfutil.OptionErrf("identity", "%v", err)
 	}
 	g.trusted = siteblock.TrustedHeaders(c.Identity, c.IdentityFrom)
 	return nil

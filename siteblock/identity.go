@@ -1,6 +1,7 @@
 package siteblock
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -88,6 +89,66 @@ func ClientChosen(identity string) string {
 	return ""
 }
 
+// UnknownSource is the first placeholder of identity whose source the
+// gate cannot tell from the config, or "": anything but a first factor's
+// ({http.auth.user.*}), a request header (judged per request: the trusted
+// hop) and a TLS client certificate's field ({http.request.tls.client.*}).
+// Caddy's vars ({http.vars.*}), map outputs and path_regexp/host_regexp
+// captures ({http.regexp.*}) copy whatever they are given, often the
+// client's query, path or headers (`vars u {query.u}`), and the per-request
+// check on a header sees nothing of a header copied into a var: such an
+// identity named whoever the client wrote (attack40b H1). Call it after
+// ClientChosen, which names those the client writes outright.
+func UnknownSource(identity string) string {
+	for _, m := range identityPlaceholder.FindAllStringSubmatch(identity, -1) {
+		p := m[1]
+		if !strings.HasPrefix(p, "http.auth.user.") && !strings.HasPrefix(p, "http.request.header.") && !strings.HasPrefix(p, "http.request.tls.client.") {
+			return p
+		}
+	}
+	return ""
+}
+
+// SameHeader reports whether two header names are one header: HTTP's
+// names ignore case, and an answer set from both (auth_header Remote-User
+// beside remote-user) carried either value by turns (attack40b H2).
+func SameHeader(a, b string) bool {
+	return http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b)
+}
+
+// HeaderTwinAdvice ends the refusal of two auth_header lines that name one
+// header.
+const HeaderTwinAdvice = "header names ignore case, so the app would get either value by turns; keep one"
+
+// HeaderTwin refuses the Caddyfile's option key (auth_header Name) where
+// an earlier auth_header line of lines names the same header in another
+// case; nil for any other option.
+func HeaderTwin(key string, lines cfutil.Lines) error {
+	name, ok := strings.CutPrefix(key, "auth_header ")
+	if !ok {
+		return nil
+	}
+	for k, at := range lines {
+		if other, ok := strings.CutPrefix(k, "auth_header "); ok && SameHeader(other, name) {
+			return fmt.Errorf("auth_header %s and auth_header %s (%s:%d) name one header: %s", name, other, at.File, at.Line, HeaderTwinAdvice)
+		}
+	}
+	return nil
+}
+
+// CheckIdentitySource refuses an identity whose value a client could
+// choose: one it writes outright (ClientChosen) or one whose source the
+// gate cannot tell (UnknownSource). example is a placeholder to use.
+func CheckIdentitySource(identity, example string) error {
+	if p := ClientChosen(identity); p != "" {
+		return fmt.Errorf("identity %s: {%s} is whatever the client sends, so anyone could be anyone: use a first factor's placeholder such as %s, a header a forward_auth sets, or none", identity, p, example)
+	}
+	if p := UnknownSource(identity); p != "" {
+		return fmt.Errorf("identity %s: smsgate cannot tell what sets {%s}: vars, map and path_regexp/host_regexp captures copy whatever they are given, often the client's query, path or headers, so anyone could be anyone. Read the identity where it comes from: a first factor's placeholder such as %s, a request header a forward_auth sets ({http.request.header.*}), a TLS client certificate's field ({http.request.tls.client.*}), or none", identity, p, example)
+	}
+	return nil
+}
+
 // gatePlaceholders are the {smsgate.*} names a check's answer knows;
 // knownPlaceholders lists them for people.
 var gatePlaceholders = map[string]bool{"smsgate.user": true, "smsgate.amr": true, "smsgate.auth_time": true, "smsgate.assertion": true}
@@ -107,7 +168,12 @@ func CheckAuthHeaders(headers map[string]string, asserts bool) error {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, name := range names {
+	for i, name := range names {
+		for _, other := range names[:i] {
+			if SameHeader(other, name) {
+				return cfutil.OptionErrf("auth_header "+name, "auth_header %s and auth_header %s name one header: %s", name, other, HeaderTwinAdvice)
+			}
+		}
 		value := headers[name]
 		if !httpguts.ValidHeaderFieldName(name) {
 			// Remote-User: (the colon) is sent as no proxy reads it.

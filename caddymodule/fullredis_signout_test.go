@@ -1,0 +1,125 @@
+package caddymodule_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/smsgate/caddy-smsgate/caddymodule"
+	"github.com/smsgate/caddy-smsgate/internal/sitetest"
+	"github.com/smsgate/caddy-smsgate/session"
+	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
+)
+
+// TestASignOutOnAFullRedisIsToldOrReachesAnotherInstance (attack40b's open
+// question): with Redis full (maxmemory, noeviction: a write refused with
+// OOM), carol signs out at the gate while another instance of the site on
+// the same Redis (here a session manager in the test, as a second Caddy's
+// gate is) has her session cached. The sign-out must not answer done while
+// that instance still takes the cookie: it answers 503 (the cookie kept,
+// she is told to try again), or it reached the store and the other
+// instance refuses the cookie from its next revocation poll. Once memory
+// is freed her retry signs her out there too. Through a real Caddy on a
+// real redis-server, full for a gate's small writes too (attack40b's fill,
+// of 2,000-byte values alone, left room for them: its sign-out's 200 had
+// reached the store). Settled: the sign-out answers 503 where Redis is
+// full; with Revoke's write errors swallowed (checked) it answered 200 and
+// the other instance took the cookie once memory was freed.
+func TestASignOutOnAFullRedisIsToldOrReachesAnotherInstance(t *testing.T) {
+	sitetest.Parallel(t)
+	r := redistest.StartWith(t, "--maxmemory", "4mb", "--maxmemory-policy", "noeviction")
+	s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671
+		store redis %s
+		provider log
+	}
+	respond "hi {smsgate.user}"
+}`, r.Addr))
+	a, other := sitetest.NewClient(t, ""), sitetest.NewClient(t, "")
+	sitetest.SignIn(t, s, a)
+	stolen := a.Cookie("smsgate_session")
+	s.Advance(time.Minute) // past the send's cooldown
+	sitetest.SignIn(t, s, other)
+
+	ctx := context.Background()
+	st, closeStore, err := store.OpenRedis(&store.Redis{Addresses: []string{r.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore()
+	b, err := session.NewManager(ctx, session.Config{Store: st, Realm: "localhost", Alg: "HS256",
+		Lifetime: caddymodule.DefaultSessionLifetime, Remember: caddymodule.DefaultRemember, LoginForm: true, Now: s.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Check(ctx, stolen) == nil {
+		t.Fatal("the other instance does not take carol's session")
+	}
+
+	c := redis.NewClient(&redis.Options{Addr: r.Addr})
+	defer c.Close()
+	junk := strings.Repeat("x", 2000)
+	var written []string
+	fill := func() { // large values, then small ones: full for a gate's small writes too
+		for _, v := range []string{junk, "x"} {
+			for i := len(written); ; i++ {
+				k := fmt.Sprintf("junk:%d", i)
+				if err := c.Set(ctx, k, v, 0).Err(); err != nil {
+					if !strings.Contains(err.Error(), "OOM") {
+						t.Fatal(err)
+					}
+					break
+				}
+				written = append(written, k)
+			}
+		}
+	}
+	fill()
+	tok := a.CSRF("/.smsgate/logout")
+	fill() // the page's GET may have freed some
+	res := a.Post("/.smsgate/logout", url.Values{"csrf": {tok}})
+	t.Logf("sign-out on a full Redis: %d (a write just after it: %v)", res.StatusCode, c.Set(ctx, "probe", junk, 0).Err())
+	switch {
+	case res.StatusCode != http.StatusOK && res.StatusCode != http.StatusServiceUnavailable:
+		t.Fatalf("sign-out on a full Redis: %d, want 503 or 200", res.StatusCode)
+	case res.StatusCode == http.StatusServiceUnavailable && a.Cookie("smsgate_session") != stolen:
+		t.Fatal("the failed sign-out dropped the cookie: she cannot try again")
+	}
+	// Memory freed (whatever the full Redis refused meanwhile), the other
+	// instance past its next poll: it takes carol's other session, and
+	// not the one she was told is signed out.
+	for len(written) > 0 {
+		n := min(500, len(written))
+		if err := c.Del(ctx, written[:n]...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		written = written[n:]
+	}
+	s.Advance(session.RevocationPoll + time.Second)
+	if b.Check(ctx, other.Cookie("smsgate_session")) == nil {
+		t.Fatal("the other instance takes no session at all: the test proves nothing")
+	}
+	if res.StatusCode == http.StatusOK && b.Check(ctx, stolen) != nil {
+		t.Fatal("HOLE: the sign-out answered done on a full Redis, and the other instance still takes the cookie")
+	}
+	if res.StatusCode != http.StatusOK {
+		tok = a.CSRF("/.smsgate/logout")
+		sitetest.Expect(t, a.Post("/.smsgate/logout", url.Values{"csrf": {tok}}), http.StatusOK, "")
+		s.Advance(session.RevocationPoll + time.Second)
+	}
+	if b.Check(ctx, stolen) != nil {
+		t.Fatal("the other instance takes the cookie after the sign-out")
+	}
+	thief := sitetest.NewClient(t, "")
+	thief.SetCookie("smsgate_session", stolen)
+	sitetest.Expect(t, thief.Get("/"), http.StatusFound, "/.smsgate/login?rd=%2F")
+}
