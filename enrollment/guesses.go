@@ -22,6 +22,9 @@ import (
 type guess struct {
 	key, id string
 	op      *store.Op
+	// pair is a try's slot among lockout_after from its address, taken
+	// beside its slot among MaxFailures (takeFailure): given back with it.
+	pair *guess
 }
 
 func guessKey(sc Scope, user string) string { return sc.accountKey("guesses", user) }
@@ -105,9 +108,13 @@ func (s *Core) moreGuesses(ctx context.Context, sc Scope, user string, first *gu
 // giveBack adds returning the slot to b: the guess was right, or was never
 // checked after all.
 func (g *guess) giveBack(b *store.Batch) {
-	if g != nil && g.op.OK && g.op.Err == nil {
+	if g == nil {
+		return
+	}
+	if g.op != nil && g.op.OK && g.op.Err == nil {
 		b.Unslide(g.key, g.id)
 	}
+	g.pair.giveBack(b)
 }
 
 // giveBackNow returns the slots at once, in one batch.
@@ -147,14 +154,17 @@ func (s *Core) giveBackNow(ctx context.Context, gs ...*guess) {
 // (forgetConfirmations): it forgets those alone, never what other codes
 // (a step-up's, a sign-in's) earned; a right code elsewhere forgets all
 // (forgetFailures). Its slots among MaxFailures are a window of its own.
-type fails struct{ pair, total, slots string }
+// pairSlots are the address's slots among LockAfter, as slots are the
+// account's among MaxFailures (takeFailure).
+type fails struct{ pair, total, slots, pairSlots string }
 
 func failsOf(sc Scope, user string, confirming bool) fails {
 	if confirming {
 		const apart = "app-setup" // never an IPKey
-		return fails{sc.accountKey("fails", user, IPKey(sc.IP), apart), sc.accountKey("fails", user, apart), sc.accountKey("fail-slots", user, apart)}
+		return fails{sc.accountKey("fails", user, IPKey(sc.IP), apart), sc.accountKey("fails", user, apart),
+			sc.accountKey("fail-slots", user, apart), sc.accountKey("fail-slots", user, IPKey(sc.IP), apart)}
 	}
-	return fails{failKey(sc, user), failUserKey(sc, user), failSlotKey(sc, user)}
+	return fails{failKey(sc, user), failUserKey(sc, user), failSlotKey(sc, user), failPairSlotKey(sc, user)}
 }
 
 // takeBackTries bounds swapCounts' compare-and-sets of a count: each
@@ -176,6 +186,7 @@ const takeBackTries = 8
 func (s *Core) forgetConfirmations(ctx context.Context, done *store.Batch, sc Scope, user string) {
 	own, shared := failsOf(sc, user, true), failsOf(sc, user, false)
 	done.ClearWindow(own.slots)
+	done.ClearWindow(own.pairSlots)
 	took := s.swapCounts(ctx, []string{own.pair, own.total}, func(int, int64) int64 { return 0 })
 	if took[0]+took[1] > 0 {
 		s.swapCounts(ctx, []string{shared.pair, shared.total}, func(i int, all int64) int64 {
@@ -246,6 +257,7 @@ func (f fails) forget(b *store.Batch) {
 	b.Delete(f.pair)
 	b.Delete(f.total)
 	b.ClearWindow(f.slots)
+	b.ClearWindow(f.pairSlots)
 }
 
 // accountKey names an account-wide record, or with parts one of its
@@ -261,20 +273,45 @@ func (sc Scope) accountKey(kind, user string, parts ...string) string {
 }
 
 // takeFailure adds taking a try's slot among the account's MaxFailures to
-// b, before anything else is added; nil when MaxFailures is off.
+// b, and one among LockAfter from its address, before anything else is
+// added; nil when both are off.
 func (s *Core) takeFailure(b *store.Batch, sc Scope, user string) *guess {
-	return s.takeFailureAt(b, failSlotKey(sc, user))
+	return s.takeFailureAt(b, failsOf(sc, user, false))
 }
 
-// takeFailureAt is takeFailure in the window at key (an app's confirmation
-// tries': failsOf).
-func (s *Core) takeFailureAt(b *store.Batch, key string) *guess {
-	if s.Limits.MaxFailures <= 0 {
-		return nil
+// takeFailureAt is takeFailure in the windows of f (an app's confirmation
+// tries' are their own: failsOf).
+//
+// The address's window is LockAfter's as the account's is MaxFailures':
+// the count of wrong codes from an address grows only once a code has
+// been compared, and its lock is written after that, so of tries at once
+// every one that read the locks before would be compared (attack40 H1: 60
+// of 60 at lockout_after 3). A slot in a window of LockAfter from the
+// address, taken before the locks are read, bounds them: a wrong code
+// keeps its slot, a try never compared gives its back, a right one
+// empties the window (forgetFailures). The window forgets a slot after
+// Lockout, the first round's lock, which outlasts every slot taken before
+// it (each later round's is longer). So at most LockAfter codes from one
+// address are compared between two right ones in any Lockout, tries at
+// once or not, besides the rounds' locks.
+func (s *Core) takeFailureAt(b *store.Batch, f fails) *guess {
+	var account, pair *guess
+	if s.Limits.LockAfter > 0 && s.Limits.Lockout > 0 {
+		pair = &guess{key: f.pairSlots, id: RandomID()}
+		pair.op = b.Slide(pair.key, pair.id, s.Limits.LockAfter, s.Limits.Lockout, s.Now())
 	}
-	f := &guess{key: key, id: RandomID()}
-	f.op = b.Slide(f.key, f.id, s.Limits.MaxFailures, AccountLockout, s.Now())
-	return f
+	if s.Limits.MaxFailures > 0 {
+		account = &guess{key: f.slots, id: RandomID()}
+		account.op = b.Slide(account.key, account.id, s.Limits.MaxFailures, AccountLockout, s.Now())
+	}
+	switch {
+	case account == nil && pair == nil:
+		return nil
+	case account == nil:
+		return &guess{pair: pair} // no slot of its own: given back, and refused, by pair's
+	}
+	account.pair = pair
+	return account
 }
 
 // refusedUnchecked is why a try whose batch read locks and took guess's
@@ -291,11 +328,21 @@ func (s *Core) refusedUnchecked(ctx context.Context, sc Scope, user string, lock
 		s.giveBackNow(ctx, fail)
 		return s.guessRefused(ctx, sc, user, guess)
 	}
-	if fail == nil || fail.op.OK {
+	if fail == nil {
 		return nil
 	}
-	s.giveBackNow(ctx, guess)
-	return s.lockAccount(ctx, sc, user, AccountLockout)
+	if fail.op != nil && !fail.op.OK {
+		s.giveBackNow(ctx, guess, fail) // fail's pair
+		return s.lockAccount(ctx, sc, user, AccountLockout)
+	}
+	if pair := fail.pair; pair != nil && !pair.op.OK {
+		// LockAfter tries from this address are wrong or being
+		// compared: refused until the oldest slot leaves, or until the
+		// lock the last of them writes if wrong (read at the next try).
+		s.giveBackNow(ctx, guess, fail)
+		return &LockedError{Wait: pair.op.Wait}
+	}
+	return nil
 }
 
 // takeTry reads user's locks, a slot among MaxFailures taken first, for a
