@@ -161,6 +161,9 @@ type sends struct {
 	spent  []spent
 	slides []*store.Op
 	budget int // index of the global budget
+	// shared is a known browser's probe of the previous release's window
+	// of its address (Scope.probeShared): refused, the send is.
+	shared *probe
 }
 
 // countSend adds one slide per limit that applies to b.
@@ -173,7 +176,7 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 	// own, so that strangers naming the user cannot spend them.
 	who := sc.spender(c.limitKey())
 	checks := []check{
-		{"ip", sc.ipWindow(), s.Limits.IP},
+		{"ip", "", s.Limits.IP}, // its key: sc.ipWindow
 		{"user", who, s.Limits.User},
 	}
 	if c.Channel == factor.ChannelVoice {
@@ -203,7 +206,7 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 		check{"number", number, s.Limits.Number},
 		check{"country", country, s.Limits.Country},
 		check{budget, all, rate})
-	r := &sends{budget: -1}
+	r := &sends{budget: -1, shared: sc.probeShared(b, "ip", s.Limits.IP, now)}
 	for _, ch := range checks {
 		if ch.rate.Count <= 0 || ch.rate.Window <= 0 {
 			continue
@@ -212,6 +215,9 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, now time.
 			r.budget = len(r.slides)
 		}
 		sp := spent{store.Key("limit", ch.name, ch.key), RandomID()}
+		if ch.name == "ip" {
+			sp.key = sc.ipWindow("ip", c.User)
+		}
 		r.names, r.spent = append(r.names, ch.name), append(r.spent, sp)
 		count, window := ch.rate.Count, ch.rate.Window
 		if decoy && (ch.name == "country" || ch.name == budget) {
@@ -230,20 +236,37 @@ const decoyWindow = time.Millisecond
 // CountNaming counts a name typed at a login form that sends nothing (a
 // gate that takes no texted codes) toward the client IP's send limit, so
 // that probing names there costs what it costs at a form that sends.
-func (s *Core) CountNaming(ctx context.Context, sc Scope) error {
+func (s *Core) CountNaming(ctx context.Context, sc Scope, user string) error {
 	r := s.Limits.IP
 	if r.Count <= 0 || r.Window <= 0 {
 		return nil
 	}
-	ok, wait, err := s.Store.Slide(ctx, store.Key("limit", "ip", sc.ipWindow()), RandomID(), r.Count, r.Window, s.Now())
-	if err == nil && !ok {
-		err = &LimitError{Limit: "ip", Wait: wait}
+	var b store.Batch
+	key, id := sc.ipWindow("ip", user), RandomID()
+	shared := sc.probeShared(&b, "ip", r, s.Now())
+	op := b.Slide(key, id, r.Count, r.Window, s.Now())
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		shared.out(ctx, s.Store)
+		return err
 	}
-	return err
+	shared.out(ctx, s.Store)
+	if shared.full() {
+		if op.OK {
+			_ = s.Store.Unslide(ctx, key, id)
+		}
+		return &LimitError{Limit: "ip", Wait: shared.op.Wait}
+	}
+	if !op.OK {
+		return &LimitError{Limit: "ip", Wait: op.Wait}
+	}
+	return nil
 }
 
 // refusal is the first limit, in order, that refused the send.
 func (r *sends) refusal() error {
+	if r.shared.full() {
+		return &LimitError{Limit: "ip", Wait: r.shared.op.Wait}
+	}
 	for i, op := range r.slides {
 		if !op.OK {
 			return &LimitError{Limit: r.names[i], Wait: op.Wait}
