@@ -229,11 +229,8 @@ func (s *Devices) UseRecoveryCodeMarked(ctx context.Context, sc Scope, flow, use
 		_ = store.Do(context.WithoutCancel(ctx), s.Store, &back)
 		return "", err
 	}
-	if shared.full() { // the previous release's window, until it ends
-		return unchecked(&LimitError{Limit: "recovery", Wait: shared.op.Wait})
-	}
-	if !ipTry.OK {
-		return unchecked(&LimitError{Limit: "recovery", Wait: ipTry.Wait})
+	if !ipTry.OK || shared.full() { // the previous release's window too, until it ends
+		return unchecked(&LimitError{Limit: "recovery", Wait: max(ipTry.Wait, shared.wait())})
 	}
 	if by.Err != nil && !errors.Is(by.Err, store.ErrNotFound) {
 		return unchecked(by.Err) // the session must name the set's maker

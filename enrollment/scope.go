@@ -108,6 +108,14 @@ type probe struct {
 // full reports whether the window refused the probe (nil: no probe).
 func (p *probe) full() bool { return p != nil && p.op.Err == nil && !p.op.OK }
 
+// wait is how long until a full window has room (0: not full, or none).
+func (p *probe) wait() time.Duration {
+	if !p.full() {
+		return 0
+	}
+	return p.op.Wait
+}
+
 // out takes the probe out of the window again (nothing where it was
 // refused, or none was taken): one round trip, a known browser's alone.
 func (p *probe) out(ctx context.Context, st store.Store) {
