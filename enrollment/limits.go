@@ -235,7 +235,9 @@ const decoyWindow = time.Millisecond
 
 // CountNaming counts a name typed at a login form that sends nothing (a
 // gate that takes no texted codes) toward the client IP's send limit, so
-// that probing names there costs what it costs at a form that sends.
+// that probing names there costs what it costs at a form that sends. user
+// is the known browser's (sc.Known), whose window it is: never the typed
+// name, which would give a known browser a window for each name it types.
 func (s *Core) CountNaming(ctx context.Context, sc Scope, user string) error {
 	r := s.Limits.IP
 	if r.Count <= 0 || r.Window <= 0 {
