@@ -82,7 +82,7 @@ func (s *Devices) StartApp(ctx context.Context, realm, user, issuer, sid string)
 // the user's phones, or undo it (its session ended meanwhile).
 func (s *Devices) ConfirmApp(ctx context.Context, sc Scope, user, code, name string) (id string, added bool, err error) {
 	var reads store.Batch
-	fail := s.takeFailureAt(&reads, failsOf(sc, user, true).slots)
+	fail := s.takeFailureAt(&reads, failsOf(sc, user, true))
 	locks := s.readLocks(&reads, sc, user)
 	guess := s.takeGuess(&reads, sc, user)
 	setup := reads.Get(appSetupKey(sc.Realm, user))

@@ -14,6 +14,12 @@ func failKey(sc Scope, user string) string     { return sc.accountKey("fails", u
 func failUserKey(sc Scope, user string) string { return sc.accountKey("fails", user) }
 func failSlotKey(sc Scope, user string) string { return sc.accountKey("fail-slots", user) }
 
+// failPairSlotKey is the address's window of tries among LockAfter
+// (takeFailureAt).
+func failPairSlotKey(sc Scope, user string) string {
+	return sc.accountKey("fail-slots", user, IPKey(sc.IP))
+}
+
 // failureMemory is how long wrong codes are remembered without a success.
 const failureMemory = 24 * time.Hour
 

@@ -22,6 +22,9 @@ import (
 type guess struct {
 	key, id string
 	op      *store.Op
+	// pair is a try's slot among lockout_after from its address, taken
+	// beside its slot among MaxFailures (takeFailure): given back with it.
+	pair *guess
 }
 
 func guessKey(sc Scope, user string) string { return sc.accountKey("guesses", user) }
@@ -105,9 +108,13 @@ func (s *Core) moreGuesses(ctx context.Context, sc Scope, user string, first *gu
 // giveBack adds returning the slot to b: the guess was right, or was never
 // checked after all.
 func (g *guess) giveBack(b *store.Batch) {
-	if g != nil && g.op.OK && g.op.Err == nil {
+	if g == nil {
+		return
+	}
+	if g.op != nil && g.op.OK && g.op.Err == nil {
 		b.Unslide(g.key, g.id)
 	}
+	g.pair.giveBack(b)
 }
 
 // giveBackNow returns the slots at once, in one batch.
@@ -147,14 +154,17 @@ func (s *Core) giveBackNow(ctx context.Context, gs ...*guess) {
 // (forgetConfirmations): it forgets those alone, never what other codes
 // (a step-up's, a sign-in's) earned; a right code elsewhere forgets all
 // (forgetFailures). Its slots among MaxFailures are a window of its own.
-type fails struct{ pair, total, slots string }
+// pairSlots are the address's slots among LockAfter, as slots are the
+// account's among MaxFailures (takeFailure).
+type fails struct{ pair, total, slots, pairSlots string }
 
 func failsOf(sc Scope, user string, confirming bool) fails {
 	if confirming {
 		const apart = "app-setup" // never an IPKey
-		return fails{sc.accountKey("fails", user, IPKey(sc.IP), apart), sc.accountKey("fails", user, apart), sc.accountKey("fail-slots", user, apart)}
+		return fails{sc.accountKey("fails", user, IPKey(sc.IP), apart), sc.accountKey("fails", user, apart),
+			sc.accountKey("fail-slots", user, apart), sc.accountKey("fail-slots", user, IPKey(sc.IP), apart)}
 	}
-	return fails{failKey(sc, user), failUserKey(sc, user), failSlotKey(sc, user)}
+	return fails{failKey(sc, user), failUserKey(sc, user), failSlotKey(sc, user), failPairSlotKey(sc, user)}
 }
 
 // takeBackTries bounds swapCounts' compare-and-sets of a count: each
@@ -176,6 +186,7 @@ const takeBackTries = 8
 func (s *Core) forgetConfirmations(ctx context.Context, done *store.Batch, sc Scope, user string) {
 	own, shared := failsOf(sc, user, true), failsOf(sc, user, false)
 	done.ClearWindow(own.slots)
+	done.ClearWindow(own.pairSlots)
 	took := s.swapCounts(ctx, []string{own.pair, own.total}, func(int, int64) int64 { return 0 })
 	if took[0]+took[1] > 0 {
 		s.swapCounts(ctx, []string{shared.pair, shared.total}, func(i int, all int64) int64 {
@@ -246,6 +257,7 @@ func (f fails) forget(b *store.Batch) {
 	b.Delete(f.pair)
 	b.Delete(f.total)
 	b.ClearWindow(f.slots)
+	b.ClearWindow(f.pairSlots)
 }
 
 // accountKey names an account-wide record, or with parts one of its
@@ -258,64 +270,6 @@ func (sc Scope) accountKey(kind, user string, parts ...string) string {
 		key = append(key, "known-browser")
 	}
 	return store.Key(key...)
-}
-
-// takeFailure adds taking a try's slot among the account's MaxFailures to
-// b, before anything else is added; nil when MaxFailures is off.
-func (s *Core) takeFailure(b *store.Batch, sc Scope, user string) *guess {
-	return s.takeFailureAt(b, failSlotKey(sc, user))
-}
-
-// takeFailureAt is takeFailure in the window at key (an app's confirmation
-// tries': failsOf).
-func (s *Core) takeFailureAt(b *store.Batch, key string) *guess {
-	if s.Limits.MaxFailures <= 0 {
-		return nil
-	}
-	f := &guess{key: key, id: RandomID()}
-	f.op = b.Slide(f.key, f.id, s.Limits.MaxFailures, AccountLockout, s.Now())
-	return f
-}
-
-// refusedUnchecked is why a try whose batch read locks and took guess's
-// and fail's slots is not to be compared (nil: it is), having given back
-// the slots it took: a lock holds, the window of guesses is full, or
-// MaxFailures tries are already wrong or being compared (which writes the
-// account lock, as the last of them would have).
-func (s *Core) refusedUnchecked(ctx context.Context, sc Scope, user string, locks [2]*store.Op, guess, fail *guess) error {
-	if err := s.lockedBy(locks); err != nil {
-		s.giveBackNow(ctx, guess, fail)
-		return err
-	}
-	if guess != nil && !guess.op.OK {
-		s.giveBackNow(ctx, fail)
-		return s.guessRefused(ctx, sc, user, guess)
-	}
-	if fail == nil || fail.op.OK {
-		return nil
-	}
-	s.giveBackNow(ctx, guess)
-	return s.lockAccount(ctx, sc, user, AccountLockout)
-}
-
-// takeTry reads user's locks, a slot among MaxFailures taken first, for a
-// try that counts toward them but takes no guess (a named passkey's
-// answer): nil, and no slot, for no user, or when refused.
-func (s *Core) takeTry(ctx context.Context, sc Scope, user string) (*guess, error) {
-	if user == "" {
-		return nil, nil
-	}
-	var b store.Batch
-	fail := s.takeFailure(&b, sc, user)
-	locks := s.readLocks(&b, sc, user)
-	if err := store.Do(ctx, s.Store, &b); err != nil {
-		s.giveBackNow(ctx, fail)
-		return nil, err
-	}
-	if err := s.refusedUnchecked(ctx, sc, user, locks, nil, fail); err != nil {
-		return nil, err
-	}
-	return fail, nil
 }
 
 // FirstNotice reports whether user's phones are to be told that their

@@ -164,6 +164,9 @@ type sends struct {
 	// storeWait is when the oldest send of the previous release's
 	// store-wide budget counted in the realm's leaves it (0: none).
 	storeWait time.Duration
+	// shared is a known browser's probe of the previous release's window
+	// of its address (Scope.probeShared): refused, the send is.
+	shared *probe
 }
 
 // budgetOf is the global budget a send of c counts in, and its rate: a
@@ -195,7 +198,7 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, old *stor
 	// own, so that strangers naming the user cannot spend them.
 	who := sc.spender(c.limitKey())
 	checks := []check{
-		{"ip", sc.ipWindow(), s.Limits.IP},
+		{"ip", "", s.Limits.IP}, // its key: sc.ipWindow
 		{"user", who, s.Limits.User},
 	}
 	if c.Channel == factor.ChannelVoice {
@@ -221,7 +224,7 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, old *stor
 		check{"number", number, s.Limits.Number},
 		check{"country", country, s.Limits.Country},
 		check{budget, all, rate})
-	r := &sends{budget: -1}
+	r := &sends{budget: -1, shared: sc.probeShared(b, "ip", s.Limits.IP, now)}
 	for _, ch := range checks {
 		if ch.rate.Count <= 0 || ch.rate.Window <= 0 {
 			continue
@@ -233,6 +236,9 @@ func (s *Challenges) countSend(b *store.Batch, sc Scope, c *Challenge, old *stor
 			r.budget, r.storeWait, key, count = len(r.slides), storeWait, ch.key, room
 		}
 		sp := spent{key, RandomID()}
+		if ch.name == "ip" {
+			sp.key = sc.ipWindow("ip", c.User)
+		}
 		r.names, r.spent = append(r.names, ch.name), append(r.spent, sp)
 		if decoy && (ch.name == "country" || ch.name == budget) {
 			count, window = math.MaxInt32, decoyWindow
@@ -249,21 +255,40 @@ const decoyWindow = time.Millisecond
 
 // CountNaming counts a name typed at a login form that sends nothing (a
 // gate that takes no texted codes) toward the client IP's send limit, so
-// that probing names there costs what it costs at a form that sends.
-func (s *Core) CountNaming(ctx context.Context, sc Scope) error {
+// that probing names there costs what it costs at a form that sends. user
+// is the known browser's (sc.Known), whose window it is: never the typed
+// name, which would give a known browser a window for each name it types.
+func (s *Core) CountNaming(ctx context.Context, sc Scope, user string) error {
 	r := s.Limits.IP
 	if r.Count <= 0 || r.Window <= 0 {
 		return nil
 	}
-	ok, wait, err := s.Store.Slide(ctx, store.Key("limit", "ip", sc.ipWindow()), RandomID(), r.Count, r.Window, s.Now())
-	if err == nil && !ok {
-		err = &LimitError{Limit: "ip", Wait: wait}
+	var b store.Batch
+	key, id := sc.ipWindow("ip", user), RandomID()
+	shared := sc.probeShared(&b, "ip", r, s.Now())
+	op := b.Slide(key, id, r.Count, r.Window, s.Now())
+	if err := store.Do(ctx, s.Store, &b); err != nil {
+		shared.out(ctx, s.Store)
+		return err
 	}
-	return err
+	shared.out(ctx, s.Store)
+	if shared.full() {
+		if op.OK {
+			_ = s.Store.Unslide(ctx, key, id)
+		}
+		return &LimitError{Limit: "ip", Wait: shared.op.Wait}
+	}
+	if !op.OK {
+		return &LimitError{Limit: "ip", Wait: op.Wait}
+	}
+	return nil
 }
 
 // refusal is the first limit, in order, that refused the send.
 func (r *sends) refusal() error {
+	if r.shared.full() {
+		return &LimitError{Limit: "ip", Wait: r.shared.op.Wait}
+	}
 	for i, op := range r.slides {
 		if !op.OK {
 			wait := op.Wait

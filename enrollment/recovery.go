@@ -206,12 +206,15 @@ func (s *Devices) UseRecoveryCodeMarked(ctx context.Context, sc Scope, flow, use
 	}
 	// A try takes a slot from this IP's recovery tries and from the
 	// account's window of checked guesses, both given back if it is right.
-	ipKey, try := store.Key("limit", "recovery", sc.ipWindow()), RandomID()
+	ipKey, try := sc.ipWindow("recovery", user), RandomID()
 	var b store.Batch
+	shared := sc.probeShared(&b, "recovery", Rate{RecoveryTriesPerIP, RecoveryWindow}, s.Now())
 	ipTry := b.Slide(ipKey, try, RecoveryTriesPerIP, RecoveryWindow, s.Now())
 	guess := s.takeGuess(&b, sc, user)
 	set, by := b.Get(recoveryKey(sc.Realm, user)), b.Get(recoveryByKey(sc.Realm, user))
-	if err := store.Do(ctx, s.Store, &b); err != nil {
+	err = store.Do(ctx, s.Store, &b)
+	shared.out(ctx, s.Store)
+	if err != nil {
 		return "", err
 	}
 	giveBack := func(b *store.Batch) {
@@ -226,8 +229,8 @@ func (s *Devices) UseRecoveryCodeMarked(ctx context.Context, sc Scope, flow, use
 		_ = store.Do(context.WithoutCancel(ctx), s.Store, &back)
 		return "", err
 	}
-	if !ipTry.OK {
-		return unchecked(&LimitError{Limit: "recovery", Wait: ipTry.Wait})
+	if !ipTry.OK || shared.full() { // the previous release's window too, until it ends
+		return unchecked(&LimitError{Limit: "recovery", Wait: max(ipTry.Wait, shared.wait())})
 	}
 	if by.Err != nil && !errors.Is(by.Err, store.ErrNotFound) {
 		return unchecked(by.Err) // the session must name the set's maker

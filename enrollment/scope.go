@@ -2,6 +2,7 @@ package enrollment
 
 import (
 	"context"
+	"time"
 
 	"github.com/smsgate/caddy-smsgate/store"
 )
@@ -55,14 +56,70 @@ func (sc Scope) spender(limitKey string) string {
 	return store.Key(sc.Realm, limitKey)
 }
 
-// ipWindow is the key of the client address's windows (its sends,
-// Limits.IP, and its recovery code tries): a known browser's apart from
-// strangers' at the same address (a shared NAT, a carrier's CGNAT), whose
-// names typed at a login form (decoys, which text no one), sends and wrong
-// recovery codes would otherwise use them up for the owner.
-func (sc Scope) ipWindow() string {
+// ipWindow is the key of the client address's window of kind (its sends,
+// Limits.IP: "ip"; its recovery code tries: "recovery") for user: a known
+// browser's apart from strangers' at the same address (a shared NAT, a
+// carrier's CGNAT), whose names typed at a login form (decoys, which text
+// no one), sends and wrong recovery codes would otherwise use them up for
+// the owner; and apart for each realm and user (attack40 H2: one window
+// for every known browser at the address let another user there, of this
+// realm or another on the store, spend hers with her own account).
+func (sc Scope) ipWindow(kind, user string) string {
 	if sc.Known {
-		return IPKey(sc.IP) + "/known"
+		return store.Key("limit", kind, IPKey(sc.IP), "known", sc.Realm, user)
 	}
-	return IPKey(sc.IP)
+	return store.Key("limit", kind, IPKey(sc.IP))
+}
+
+// sharedKnownWindow is the key of the window the previous release kept for
+// every known browser at the address, of every realm and user ("" for a
+// stranger's, whose key is as it was). Such a window still refuses while
+// it is full, until its oldest entry leaves it (probeShared): it never
+// grows after the upgrade.
+func (sc Scope) sharedKnownWindow(kind string) string {
+	if !sc.Known {
+		return ""
+	}
+	return store.Key("limit", kind, IPKey(sc.IP)+"/known")
+}
+
+// probeShared adds to b asking whether the previous release's shared
+// window of kind (sharedKnownWindow) is full: a slide of a probe (nil for
+// a stranger's scope), refused, with the wait until the window's oldest
+// entry leaves it, while the window holds rate.Count entries. Once b is
+// done, the probe must be taken out again (probe.out: a batch names a key
+// once), so that no entry stays.
+func (sc Scope) probeShared(b *store.Batch, kind string, rate Rate, now time.Time) *probe {
+	key := sc.sharedKnownWindow(kind)
+	if key == "" || rate.Count <= 0 || rate.Window <= 0 {
+		return nil
+	}
+	p := &probe{key: key, id: RandomID()}
+	p.op = b.Slide(key, p.id, rate.Count, rate.Window, now)
+	return p
+}
+
+// probe is a slide into a window of the previous release (probeShared).
+type probe struct {
+	key, id string
+	op      *store.Op
+}
+
+// full reports whether the window refused the probe (nil: no probe).
+func (p *probe) full() bool { return p != nil && p.op.Err == nil && !p.op.OK }
+
+// wait is how long until a full window has room (0: not full, or none).
+func (p *probe) wait() time.Duration {
+	if !p.full() {
+		return 0
+	}
+	return p.op.Wait
+}
+
+// out takes the probe out of the window again (nothing where it was
+// refused, or none was taken): one round trip, a known browser's alone.
+func (p *probe) out(ctx context.Context, st store.Store) {
+	if p != nil && p.op.OK {
+		_ = st.Unslide(context.WithoutCancel(ctx), p.key, p.id)
+	}
 }

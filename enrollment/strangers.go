@@ -98,9 +98,12 @@ func (s *Strangers) AdmitAddress(realm, ip string) error { return s.admitAddress
 // in a total of their own, apart from strangers' too. Its ceremony is
 // records in the store as a stranger's is, and a known-browser cookie is
 // copied whole: without that total, one cookie sent from many addresses
-// made the store keep what it was asked, unbounded.
-func (s *Strangers) AdmitKnown(ctx context.Context, realm, ip string) error {
-	return s.admit(ctx, realm, ip, "/known", "strangers-known")
+// made the store keep what it was asked, unbounded. The tallies are the
+// known user's (the cookie's subject) at the address: a known browser of
+// another user there does not spend hers (attack40 H2; they are kept in
+// memory, so an upgrade carries none over).
+func (s *Strangers) AdmitKnown(ctx context.Context, realm, ip, user string) error {
+	return s.admit(ctx, realm, ip, store.Key("", "known", user), "strangers-known")
 }
 
 // admit is Admit with the address tallies' keys ending in side, counted

@@ -85,7 +85,7 @@ func TestKnownBrowsersCountApartFromStrangers(t *testing.T) {
 		{"strangers", "known", "192.0.2.1", "stranger_ip"},
 		{"known", "strangers", "192.0.2.2", "stranger_ip"},
 	} {
-		known := func(realm, ip string) error { return s.AdmitKnown(context.Background(), realm, ip) }
+		known := func(realm, ip string) error { return s.AdmitKnown(context.Background(), realm, ip, "alice") }
 		admit := map[string]func(realm, ip string) error{"strangers": s.AdmitAddress, "known": known}
 		for _, side := range []string{c.first, c.second} {
 			for i := range 3 {
@@ -96,9 +96,14 @@ func TestKnownBrowsersCountApartFromStrangers(t *testing.T) {
 				}
 			}
 		}
+		// Another user's known browser there has tallies of its own
+		// (attack40 H2: it spent hers).
+		if err := s.AdmitKnown(context.Background(), "r", c.ip, "bob"); err != nil {
+			t.Errorf("bob's known browser at %s after alice's: %v", c.ip, err)
+		}
 	}
 	// A /48's: three each, from three of its /64s.
-	known := func(realm, ip string) error { return s.AdmitKnown(context.Background(), realm, ip) }
+	known := func(realm, ip string) error { return s.AdmitKnown(context.Background(), realm, ip, "alice") }
 	for _, side := range []func(realm, ip string) error{known, s.AdmitAddress} {
 		for i := range 4 {
 			err := side("r", fmt.Sprintf("2001:db8:1:%x::1", i))
@@ -128,7 +133,7 @@ func TestAKnownBrowsersCookieFromManyAddressesIsBounded(t *testing.T) {
 	ctx := context.Background()
 	admitted := 0
 	for i := range 40 {
-		err := s.AdmitKnown(ctx, "r", fmt.Sprintf("198.51.100.%d", i))
+		err := s.AdmitKnown(ctx, "r", fmt.Sprintf("198.51.100.%d", i), "alice")
 		var limit *LimitError
 		switch {
 		case err == nil:
@@ -146,7 +151,7 @@ func TestAKnownBrowsersCookieFromManyAddressesIsBounded(t *testing.T) {
 		}
 	}
 	now = now.Add(time.Hour)
-	if err := s.AdmitKnown(ctx, "r", "198.51.100.250"); err != nil {
+	if err := s.AdmitKnown(ctx, "r", "198.51.100.250", "alice"); err != nil {
 		t.Fatalf("the next window: %v", err)
 	}
 }

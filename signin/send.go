@@ -31,7 +31,7 @@ func (s *Service) Login(ctx context.Context, sc enrollment.Scope, f *Flow, known
 // passkey). The flow names the user (or the decoy), so that the verify
 // step looks the same for everyone.
 func (s *Service) Name(ctx context.Context, sc enrollment.Scope, f *Flow, typed, region string) error {
-	if err := s.Challenges.CountNaming(ctx, sc); err != nil {
+	if err := s.Challenges.CountNaming(ctx, sc, f.User); err != nil { // sc.Known: the flow's user is the known one
 		return err
 	}
 	_, err := s.login(ctx, sc, f, "", typed, region, false)

@@ -19,13 +19,14 @@ import (
 // names its user once answered) counts in the known browsers' tallies of
 // its address, apart from strangers' (enrollment.Strangers.AdmitKnown):
 // counted with theirs, a stranger at the owner's address (a shared NAT)
-// spent her passkey sign-ins, and she spent his.
+// spent her passkey sign-ins, and she spent his; and apart for each known
+// user, so that another user's known browser there spends none of hers.
 func (s *Service) AdmitStranger(ctx context.Context, sc *enrollment.Scope, known, name string, whole bool) error {
 	if (known != "" && known == name) || (!whole && !s.Identity.NamesThemselves()) {
 		return nil
 	}
 	if whole && known != "" && name == "" {
-		return s.Strangers.AdmitKnown(ctx, sc.Realm, sc.IP)
+		return s.Strangers.AdmitKnown(ctx, sc.Realm, sc.IP, known)
 	}
 	var err error
 	if whole {
