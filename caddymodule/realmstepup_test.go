@@ -53,8 +53,9 @@ func twoGatesOfARealm(t *testing.T, storeLine, adminOptions, siteOptions string)
 // without it. Before: no word. On Badger and Redis.
 func TestGatesOfARealmThatHoldChangesDifferentlyAreWarnedOf(t *testing.T) {
 	sitetest.Parallel(t)
-	t.Run("differ", func(t *testing.T) { sitetest.OnEachStore(t, warnedOfStepUp) })
+	t.Run("differ", func(t *testing.T) { sitetest.Parallel(t); sitetest.OnEachStore(t, warnedOfStepUp) })
 	t.Run("alike", func(t *testing.T) {
+		sitetest.Parallel(t)
 		sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 			s := twoGatesOfARealm(t, storeLine, "step_up 1m\n\t\t\tmax_age 1m", "step_up 1m")
 			if warned := s.LogEntries(admin.MixedChecks); len(warned) != 0 {

@@ -69,6 +69,7 @@ func TestEndingAReTrustedBrowserEndsAllItWasTrustedFor(t *testing.T) {
 	sitetest.Parallel(t)
 	for _, end := range []string{"untrust", "sessions/end"} {
 		t.Run(strings.ReplaceAll(end, "/", "-"), func(t *testing.T) {
+			sitetest.Parallel(t)
 			sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
 				s := textSite(t, storeLine, []string{"mallory", "mal", "ned"}, "\t\tremember 30d\n\t\tadmins mallory\n"+limitsOff)
 				addUser(t, s, "mallory", "+14155552671")
