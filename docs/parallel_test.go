@@ -44,6 +44,13 @@ var serialOnPurpose = map[string]string{
 // TestGatesOfARealmThatHoldChangesDifferentlyAreWarnedOf). So every t.Run,
 // in a test or in a helper, whose function runs parts in parallel calls
 // t.Parallel first, and so do the functions it names.
+//
+// And a test or subtest whose parts are sitetest's (Caddy children) is
+// parallel by sitetest.Parallel, not t.Parallel: with
+// SMSGATE_SITETEST_SERIAL=1 sitetest.Parallel does nothing and the parts
+// share the one in-process Caddy, which t.Parallel would have two tests
+// load at once (pages' TestARefusedNumberCountsInTheUsersWindows, its two
+// kinds by t.Parallel, failed so in every serial run).
 func TestPartsInParallelMakeTheirTestParallel(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(harness.Root(t), "docs/TESTING.md"))
 	if err != nil {
@@ -110,7 +117,13 @@ func TestPartsInParallelMakeTheirTestParallel(t *testing.T) {
 					}
 					subtests++
 					body := p.runBody(call.Args[1])
-					if body == nil || !p.partsInParallel(body) || p.parallelFirst(body) {
+					if body == nil {
+						return true
+					}
+					if p.siteParts(body) && p.first(body) == "t" {
+						t.Errorf("%s:%d: %s's subtest runs its parts on sitetest's Caddy children but is parallel by t.Parallel: with SMSGATE_SITETEST_SERIAL=1 it runs beside others on the one in-process Caddy (sitetest.Parallel first)", rel, fset.Position(call.Pos()).Line, fn.Name.Name)
+					}
+					if !p.partsInParallel(body) || p.parallelFirst(body) {
 						return true
 					}
 					t.Errorf("%s:%d: %s's subtest runs its parts in parallel but is not parallel itself (t.Parallel first): its parts queue behind every waiting test of its package, and what its test runs after it waits for them", rel, fset.Position(call.Pos()).Line, fn.Name.Name)
@@ -120,6 +133,9 @@ func TestPartsInParallelMakeTheirTestParallel(t *testing.T) {
 					continue
 				}
 				seen++
+				if p.siteParts(fn.Body) && p.first(fn.Body) == "t" {
+					t.Errorf("%s: %s runs its parts on sitetest's Caddy children but is parallel by t.Parallel: with SMSGATE_SITETEST_SERIAL=1 it runs beside others on the one in-process Caddy (sitetest.Parallel first)", rel, fn.Name.Name)
+				}
 				if !p.partsInParallel(fn.Body) || p.parallelFirst(fn.Body) {
 					continue
 				}
@@ -149,17 +165,24 @@ type testPackage struct {
 	files    []*ast.File
 	funcs    map[string]*ast.FuncDecl
 	parallel map[string]bool
+	// site are the functions whose parallel parts are sitetest's (a
+	// Caddy child each).
+	site map[string]bool
 }
 
 // settle finds the package's functions that run parts in parallel, a
 // helper calling such a helper among them.
 func (p *testPackage) settle() {
-	p.parallel = map[string]bool{}
+	p.parallel, p.site = map[string]bool{}, map[string]bool{}
 	for changed := true; changed; {
 		changed = false
 		for name, fn := range p.funcs {
 			if !p.parallel[name] && p.partsInParallel(fn.Body) {
 				p.parallel[name] = true
+				changed = true
+			}
+			if !p.site[name] && p.siteParts(fn.Body) {
+				p.site[name] = true
 				changed = true
 			}
 		}
@@ -184,6 +207,17 @@ func (p *testPackage) runBody(x ast.Expr) *ast.BlockStmt {
 // of the helpers that do (sitetest's, storetest's or the package's own),
 // or a t.Run whose function calls t.Parallel or sitetest.Parallel.
 func (p *testPackage) partsInParallel(body *ast.BlockStmt) bool {
+	return p.parts(body, false)
+}
+
+// siteParts is whether body's parallel parts are sitetest's: its
+// OnEachStore or OnEachStoreFirst, a t.Run whose function calls
+// sitetest.Parallel, or a helper of the package that does.
+func (p *testPackage) siteParts(body *ast.BlockStmt) bool {
+	return p.parts(body, true)
+}
+
+func (p *testPackage) parts(body *ast.BlockStmt, site bool) bool {
 	found := false
 	ast.Inspect(body, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
@@ -192,16 +226,18 @@ func (p *testPackage) partsInParallel(body *ast.BlockStmt) bool {
 		}
 		switch fun := call.Fun.(type) {
 		case *ast.Ident:
-			found = p.parallel[fun.Name]
+			found = p.parallel[fun.Name] && !site || p.site[fun.Name] && site
 		case *ast.SelectorExpr:
 			pkg, _ := fun.X.(*ast.Ident)
 			switch {
-			case pkg != nil && pkg.Name == "storetest" && fun.Sel.Name == "OnBadgerAndRedis",
-				pkg != nil && pkg.Name == "sitetest" && slices.Contains([]string{"OnEachStore", "OnEachStoreFirst"}, fun.Sel.Name):
+			case pkg != nil && pkg.Name == "storetest" && fun.Sel.Name == "OnBadgerAndRedis":
+				found = !site
+			case pkg != nil && pkg.Name == "sitetest" && slices.Contains([]string{"OnEachStore", "OnEachStoreFirst"}, fun.Sel.Name):
 				found = true
 			case isRun(call):
-				if body := p.runBody(call.Args[1]); body != nil && p.parallelFirst(body) {
-					found = true
+				if body := p.runBody(call.Args[1]); body != nil {
+					first := p.first(body)
+					found = first == "sitetest" || first == "t" && !site
 				}
 			}
 		}
@@ -230,34 +266,43 @@ func isRun(call *ast.CallExpr) bool {
 // call nothing may come before it (numberrace_test.go's challenges, made
 // before loginRace, which is parallel first).
 func (p *testPackage) parallelFirst(body *ast.BlockStmt) bool {
-	return p.parallelFirstOnce(body, map[string]bool{})
+	return p.first(body) != ""
 }
 
-func (p *testPackage) parallelFirstOnce(body *ast.BlockStmt, asked map[string]bool) bool {
+// first is what makes body's test parallel first: "t" (t.Parallel),
+// "sitetest" (sitetest.Parallel), or "" (neither).
+func (p *testPackage) first(body *ast.BlockStmt) string {
+	return p.firstOnce(body, map[string]bool{})
+}
+
+func (p *testPackage) firstOnce(body *ast.BlockStmt, asked map[string]bool) string {
 	i := 0
 	for i < len(body.List) && callsNothing(body.List[i]) {
 		i++
 	}
 	if i == len(body.List) {
-		return false
+		return ""
 	}
 	es, ok := body.List[i].(*ast.ExprStmt)
 	if !ok {
-		return false
+		return ""
 	}
-	if isCall(es.X, "t", "Parallel") || isCall(es.X, "sitetest", "Parallel") {
-		return true
+	if isCall(es.X, "t", "Parallel") {
+		return "t"
+	}
+	if isCall(es.X, "sitetest", "Parallel") {
+		return "sitetest"
 	}
 	call, ok := es.X.(*ast.CallExpr)
 	if !ok {
-		return false
+		return ""
 	}
 	id, ok := call.Fun.(*ast.Ident)
 	if !ok || asked[id.Name] || p.funcs[id.Name] == nil {
-		return false
+		return ""
 	}
 	asked[id.Name] = true
-	return p.parallelFirstOnce(p.funcs[id.Name].Body, asked)
+	return p.firstOnce(p.funcs[id.Name].Body, asked)
 }
 
 // callsNothing is whether stmt is a declaration or an assignment that
