@@ -51,11 +51,17 @@ func twoGatesOfARealm(t *testing.T, storeLine, adminOptions, siteOptions string)
 // realm_checks_differ, and the cure (the same step_up, no longer than the
 // shortest max_age: max_age 1m at /admin beside step_up 1m at both) loads
 // without it. Before: no word. On Badger and Redis.
+//
+// Each store's part runs the two configs one after the other, each its
+// own site: one level of parallel parts, which queue once for the
+// package's slots (speed40b: as two parallel subtests, differ and alike,
+// their parts queued a second time, behind every waiting test, and the
+// test ended with the package).
 func TestGatesOfARealmThatHoldChangesDifferentlyAreWarnedOf(t *testing.T) {
 	sitetest.Parallel(t)
-	t.Run("differ", func(t *testing.T) { sitetest.OnEachStore(t, warnedOfStepUp) })
-	t.Run("alike", func(t *testing.T) {
-		sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, keep func(*sitetest.Site) string) {
+		t.Run("differ", func(t *testing.T) { warnedOfStepUp(t, storeLine, keep) })
+		t.Run("alike", func(t *testing.T) {
 			s := twoGatesOfARealm(t, storeLine, "step_up 1m\n\t\t\tmax_age 1m", "step_up 1m")
 			if warned := s.LogEntries(admin.MixedChecks); len(warned) != 0 {
 				t.Fatalf("gates alike in step_up (1m, no longer than max_age) warned of: %v", warned)

@@ -67,9 +67,13 @@ func signsInByTrust(t *testing.T, user, token string) bool {
 // link, which named the old one.)
 func TestEndingAReTrustedBrowserEndsAllItWasTrustedFor(t *testing.T) {
 	sitetest.Parallel(t)
-	for _, end := range []string{"untrust", "sessions/end"} {
-		t.Run(strings.ReplaceAll(end, "/", "-"), func(t *testing.T) {
-			sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+	// Each store's part runs the two ends one after the other, each on a
+	// site of its own: one level of parallel parts, which queue once for
+	// the package's slots (speed40b: as two subtests around each store's
+	// parts, the parts queued behind every waiting test a second time).
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		for _, end := range []string{"untrust", "sessions/end"} {
+			t.Run(strings.ReplaceAll(end, "/", "-"), func(t *testing.T) {
 				s := malloryAdminSite(t, storeLine, "\t\tremember 30d\n")
 				thief := sitetest.NewClient(t, "mallory")
 				signInRemembering(t, s, thief, true)
@@ -135,8 +139,8 @@ func TestEndingAReTrustedBrowserEndsAllItWasTrustedFor(t *testing.T) {
 				}
 				sitetest.Expect(t, owner.Get("/"), http.StatusOK, "")
 			})
-		})
-	}
+		}
+	})
 }
 
 // TestStopTrustingTheRowSeenBeforeAReTrust (attack38 F1b): mallory opens

@@ -91,8 +91,8 @@ func addedPhoneSpendsTheNewNumbersBudget(t *testing.T, storeLine string) {
 // load 50, the package's last test to end).
 func TestARefusedNumberCountsInTheUsersWindows(t *testing.T) {
 	sitetest.Parallel(t)
-	t.Run("lookup", func(t *testing.T) { t.Parallel(); onBothStores(t, refusedLookupsCount) })
-	t.Run("webhook", func(t *testing.T) { t.Parallel(); onBothStores(t, refusedSendsCount) })
+	t.Run("lookup", func(t *testing.T) { sitetest.Parallel(t); onBothStores(t, refusedLookupsCount) })
+	t.Run("webhook", func(t *testing.T) { sitetest.Parallel(t); onBothStores(t, refusedSendsCount) })
 }
 
 const refusedLimits = "limit user 3 1h\n\t\tlimit global_new 6 1h"

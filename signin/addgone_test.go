@@ -32,6 +32,7 @@ func TestADeviceAddedFromASessionSignedInAsTheSettleRemovedItsDeviceIsRefused(t 
 	t.Parallel()
 	for _, kind := range []string{"app", "phone"} {
 		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
 			storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
 				ctx := context.Background()
 				wrapped := &addsAfter{Store: st}
