@@ -3,7 +3,6 @@ package pages_test
 import (
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,33 +27,9 @@ func TestLockoutAfterHoldsUnderABurstFromOneAddress(t *testing.T) {
 		_, secret := carolWithApp(t, s)
 		s.Advance(time.Minute)
 
-		c := sitetest.NewClient(t, "").From("192.0.2.10")
-		tok := c.CSRF("/admin/.smsgate/login")
-		sitetest.Expect(t, c.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
-		wrong := sitetest.WrongCode(sitetest.AppCode(t, secret))
-		answers := make(chan *sitetest.Response, tries)
-		start := make(chan struct{})
-		for range tries {
-			a := sitetest.NewClient(t, "").From("192.0.2.10") // the same address
-			a.HTTP.Jar = c.HTTP.Jar
-			go func() {
-				<-start
-				answers <- a.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {wrong}, "csrf": {tok}})
-			}()
-		}
-		close(start)
-		wrongAnswers, unavailable := 0, 0
-		for range tries {
-			switch res := <-answers; {
-			case res.StatusCode == http.StatusBadRequest && strings.Contains(res.Text, "Wrong code"):
-				wrongAnswers++
-			case res.StatusCode == http.StatusServiceUnavailable && strings.Contains(res.Text, "Sign-in is unavailable right now"):
-				unavailable++
-			case res.StatusCode != http.StatusTooManyRequests:
-				t.Errorf("a try of the burst: %d\n%s", res.StatusCode, res.Text)
-			}
-		}
-		spentBudgets(t, s, unavailable)
+		c, tok, wrongAnswers, _ := wrongCodeBurst(t, s, secret, tries, func(int) *sitetest.Client {
+			return sitetest.NewClient(t, "").From("192.0.2.10") // the same address
+		})
 		// Of the compared codes, the lockout_after-th begins the lock
 		// (answered 429): fewer than lockout_after are answered wrong.
 		t.Logf("of %d wrong codes at once from one address: %d answered wrong", tries, wrongAnswers)

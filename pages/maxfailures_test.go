@@ -33,34 +33,11 @@ func maxFailuresHoldUnderABurst(t *testing.T, storeLine string) {
 	_, secret := carolWithApp(t, s)
 	s.Advance(time.Minute)
 
-	// A stranger names carol once; the burst shares that browser's cookies.
-	c := sitetest.NewClient(t, "").From("192.0.2.10")
-	tok := c.CSRF("/admin/.smsgate/login")
-	sitetest.Expect(t, c.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
-	wrong := sitetest.WrongCode(sitetest.AppCode(t, secret))
-	answers := make(chan *sitetest.Response, tries)
-	start := make(chan struct{})
-	for i := range tries {
-		a := sitetest.NewClient(t, "").OnLoopback(100 + i) // 127.0.0.100–219
-		a.HTTP.Jar = c.HTTP.Jar
-		go func() {
-			<-start
-			answers <- a.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {wrong}, "csrf": {tok}})
-		}()
-	}
-	close(start)
-	wrongAnswers, unavailable := 0, 0
-	for range tries {
-		switch res := <-answers; {
-		case res.StatusCode == http.StatusBadRequest && strings.Contains(res.Text, "Wrong code"):
-			wrongAnswers++
-		case res.StatusCode == http.StatusServiceUnavailable && strings.Contains(res.Text, "Sign-in is unavailable right now"):
-			unavailable++
-		case res.StatusCode != http.StatusTooManyRequests:
-			t.Errorf("a try of the burst: %d\n%s", res.StatusCode, res.Text)
-		}
-	}
-	spentBudgets(t, s, unavailable)
+	// A stranger names carol once; each try of the burst is from its own
+	// address (127.0.0.100–219) with that browser's cookies.
+	c, tok, wrongAnswers, unavailable := wrongCodeBurst(t, s, secret, tries, func(i int) *sitetest.Client {
+		return sitetest.NewClient(t, "").OnLoopback(100 + i)
+	})
 	// A compared code is answered "wrong", or, when it began an account
 	// lock (the max_failures-th), logged so (locked_out); a try refused
 	// unchecked is neither, but of the refused tries one begins the lock
@@ -155,4 +132,41 @@ func spentBudgets(t *testing.T, s *sitetest.Site, n int) {
 	} else if n > 0 {
 		t.Logf("%d tries of the burst spent their store time (a loaded machine)", n)
 	}
+}
+
+// wrongCodeBurst sends tries wrong app codes for carol at once, the i-th
+// from the client from(i), after a stranger named carol at 192.0.2.10:
+// the tries share that browser's cookies and CSRF token (c, tok). It
+// counts the tries answered "Wrong code" (compared) and those answered 503
+// (their store time spent, which spentBudgets checks); any other answer
+// than those and 429 fails t.
+func wrongCodeBurst(t *testing.T, s *sitetest.Site, secret string, tries int, from func(i int) *sitetest.Client) (c *sitetest.Client, tok string, wrongAnswers, unavailable int) {
+	t.Helper()
+	c = sitetest.NewClient(t, "").From("192.0.2.10")
+	tok = c.CSRF("/admin/.smsgate/login")
+	sitetest.Expect(t, c.Post("/admin/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}), http.StatusSeeOther, "/admin/.smsgate/verify")
+	wrong := sitetest.WrongCode(sitetest.AppCode(t, secret))
+	answers := make(chan *sitetest.Response, tries)
+	start := make(chan struct{})
+	for i := range tries {
+		a := from(i)
+		a.HTTP.Jar = c.HTTP.Jar
+		go func() {
+			<-start
+			answers <- a.Post("/admin/.smsgate/verify", url.Values{"action": {"app"}, "code": {wrong}, "csrf": {tok}})
+		}()
+	}
+	close(start)
+	for range tries {
+		switch res := <-answers; {
+		case res.StatusCode == http.StatusBadRequest && strings.Contains(res.Text, "Wrong code"):
+			wrongAnswers++
+		case res.StatusCode == http.StatusServiceUnavailable && strings.Contains(res.Text, "Sign-in is unavailable right now"):
+			unavailable++
+		case res.StatusCode != http.StatusTooManyRequests:
+			t.Errorf("a try of the burst: %d\n%s", res.StatusCode, res.Text)
+		}
+	}
+	spentBudgets(t, s, unavailable)
+	return c, tok, wrongAnswers, unavailable
 }

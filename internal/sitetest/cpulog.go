@@ -4,10 +4,9 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
+
+	"github.com/smsgate/caddy-smsgate/internal/proccpu"
 )
 
 // cpuLogEnv names a file where each parallel test's Caddy process adds a
@@ -22,44 +21,17 @@ import (
 // reads /proc); nothing is written elsewhere.
 const cpuLogEnv = "SMSGATE_SITETEST_CPULOG"
 
-var cpuLog sync.Mutex
-
-// cpuTicks is the CPU the process pid has spent (user and system), in
-// clock ticks (10 ms), 0 where /proc cannot tell.
-func cpuTicks(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command's name (which may hold spaces), in
-	// brackets: utime and stime are the 14th and 15th of the line.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	user, _ := strconv.ParseInt(f[11], 10, 64)
-	system, _ := strconv.ParseInt(f[12], 10, 64)
-	return user + system
-}
-
-// logCPU adds t's line for p (see cpuLogEnv), from ticks, p's CPU when t
+// logCPU adds t's line for p (see cpuLogEnv), from ms, p's CPU when t
 // took it.
-func logCPU(t *testing.T, p *process, ticks int64) {
+func logCPU(t *testing.T, p *process, ms int64) {
 	path := os.Getenv(cpuLogEnv)
 	if path == "" {
 		return
 	}
-	spent := cpuTicks(p.cmd.Process.Pid) - ticks
-	cpuLog.Lock()
-	defer cpuLog.Unlock()
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
+	now, _ := proccpu.Millis(p.cmd.Process.Pid)
+	if err := proccpu.Append(path, fmt.Sprintf("%d\t%s", now-ms, t.Name())); err != nil {
 		t.Logf("sitetest: %s: %v", cpuLogEnv, err)
-		return
 	}
-	defer f.Close()
-	fmt.Fprintf(f, "%d\t%s\n", spent*10, t.Name())
 }
 
 // startLogEnv names a file where every site a test starts (Start,
@@ -77,14 +49,8 @@ func logStart(t *testing.T, body string) {
 	if path == "" {
 		return
 	}
-	cpuLog.Lock()
-	defer cpuLog.Unlock()
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Logf("sitetest: %s: %v", startLogEnv, err)
-		return
-	}
-	defer f.Close()
 	sum := sha256.Sum256([]byte(body))
-	fmt.Fprintf(f, "%s\t%x\n", t.Name(), sum[:6])
+	if err := proccpu.Append(path, fmt.Sprintf("%s\t%x", t.Name(), sum[:6])); err != nil {
+		t.Logf("sitetest: %s: %v", startLogEnv, err)
+	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/internal/clock"
 	"github.com/smsgate/caddy-smsgate/internal/harness"
+	"github.com/smsgate/caddy-smsgate/internal/proccpu"
 )
 
 // A parallel test's Caddy is a process: this test binary run again, which
@@ -103,7 +104,7 @@ type process struct {
 	stopped atomic.Int64 // the real time its clock stopped at (StopClock), 0 if it runs
 	knobs   bool         // its test turned a knob (under mu)
 	mark    int64        // its stderr's size when its current test took it
-	ticks   int64        // its CPU then, for cpuLogEnv
+	cpuMS   int64        // its CPU then (ms), for cpuLogEnv
 }
 
 // processes are the children this binary started, and those no test holds.
@@ -135,7 +136,7 @@ func takeProcess(t *testing.T) *process {
 		p.mark = fi.Size()
 	}
 	if os.Getenv(cpuLogEnv) != "" {
-		p.ticks = cpuTicks(p.cmd.Process.Pid)
+		p.cpuMS, _ = proccpu.Millis(p.cmd.Process.Pid)
 	}
 	return p
 }
@@ -303,7 +304,7 @@ func (p *process) release(t *testing.T) {
 		p.stop()
 		return
 	}
-	logCPU(t, p, p.ticks)
+	logCPU(t, p, p.cpuMS)
 	processes.Lock()
 	processes.idle = append(processes.idle, p)
 	processes.Unlock()

@@ -3,9 +3,8 @@ package redistest
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
-	"sync"
+
+	"github.com/smsgate/caddy-smsgate/internal/proccpu"
 )
 
 // cpuLogEnv names a file where each redis-server a test started adds a
@@ -19,36 +18,14 @@ import (
 // reads /proc); nothing is written elsewhere.
 const cpuLogEnv = "SMSGATE_REDISTEST_CPULOG"
 
-var cpuLog sync.Mutex
-
-// cpuMillis is the CPU the process pid has spent (user and system), in
-// ms, -1 where /proc cannot tell.
-func cpuMillis(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return -1
-	}
-	// The fields after the command's name (which may hold spaces), in
-	// brackets: utime and stime are the 14th and 15th of the line, in
-	// clock ticks (10 ms).
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return -1
-	}
-	user, _ := strconv.ParseInt(f[11], 10, 64)
-	system, _ := strconv.ParseInt(f[12], 10, 64)
-	return (user + system) * 10
-}
-
 // logCPU adds r's line (see cpuLogEnv) before it is killed.
 func (r *Redis) logCPU() {
 	path := os.Getenv(cpuLogEnv)
 	if path == "" || r.cmd == nil || r.cmd.Process == nil {
 		return
 	}
-	ms := cpuMillis(r.cmd.Process.Pid)
-	if ms < 0 {
+	ms, ok := proccpu.Millis(r.cmd.Process.Pid)
+	if !ok {
 		return
 	}
 	kind := "server"
@@ -58,14 +35,7 @@ func (r *Redis) logCPU() {
 	case r.clustered():
 		kind = "cluster"
 	}
-	cpuLog.Lock()
-	defer cpuLog.Unlock()
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	fmt.Fprintf(f, "%d\t%s\t%s\n", ms, r.t.Name(), kind)
+	_ = proccpu.Append(path, fmt.Sprintf("%d\t%s\t%s", ms, r.t.Name(), kind))
 }
 
 // clustered says whether r is a Cluster's node.
