@@ -2,7 +2,6 @@ package signin
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -35,18 +34,7 @@ func TestAnEndOfTheOldSessionRacingItsStepUpEndsWhatItBecame(t *testing.T) {
 			return func() storetest.Pair {
 				runs++
 				admin, user := fmt.Sprint("mallory", runs), fmt.Sprint("mal", runs)
-				oldTok, old := edgeSession(t, ends.Sessions, admin)
-				now := time.Now()
-				entry := endkeys.Minted{User: user, ID: "mal-invite", Expires: now.Add(time.Hour), Made: now, From: session.MintedFrom(old)}
-				raw, _ := json.Marshal([]endkeys.Minted{entry})
-				latest, _ := json.Marshal(map[string]string{"id": entry.ID})
-				if err := st.Put(ctx, endkeys.MintedInvites("r", admin), raw, time.Hour); err != nil {
-					t.Fatal(err)
-				}
-				if err := st.Put(ctx, endkeys.LatestInvite("r", user), latest, time.Hour); err != nil {
-					t.Fatal(err)
-				}
-				_, fresh := edgeSession(t, ends.Sessions, admin)
+				oldTok, old, fresh := inviteInOld(t, st, ends, admin, user)
 				var endErr error
 				return storetest.Pair{Key: key(admin, old.SID),
 					A: func(ctx context.Context) {
@@ -66,11 +54,7 @@ func TestAnEndOfTheOldSessionRacingItsStepUpEndsWhatItBecame(t *testing.T) {
 								t.Errorf("run %d: %s lives after the admin ended the old one (%v)", runs, what, err)
 							}
 						}
-						raw, err := st.Get(ctx, endkeys.LatestInvite("r", user))
-						var l struct{ ID string }
-						if err != nil || json.Unmarshal(raw, &l) != nil || l.ID != endkeys.Withdrawn {
-							t.Errorf("run %d: mal's invite, minted in the session the admin ended, stands (%s, %v)", runs, raw, err)
-						}
+						expectWithdrawn(t, st, runs, user, "the session the admin ended")
 					},
 				}
 			}

@@ -92,24 +92,12 @@ func TestAMintInFlightInAReplacedSessionGoesWithItsBrowser(t *testing.T) {
 func TestAnEndOfTheNewSessionRacingTheMoveEndsWhatMoved(t *testing.T) {
 	t.Parallel()
 	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
-		ctx := context.Background()
 		il, ends := interleavedEnds(t, st)
 		runs := 0
 		held := il.Interleave(t, func() storetest.Pair {
 			runs++
 			admin, user := fmt.Sprint("mallory", runs), fmt.Sprint("mal", runs)
-			oldTok, old := edgeSession(t, ends.Sessions, admin)
-			now := time.Now()
-			entry := endkeys.Minted{User: user, ID: "mal-invite", Expires: now.Add(time.Hour), Made: now, From: session.MintedFrom(old)}
-			raw, _ := json.Marshal([]endkeys.Minted{entry})
-			latest, _ := json.Marshal(map[string]string{"id": entry.ID})
-			if err := st.Put(ctx, endkeys.MintedInvites("r", admin), raw, time.Hour); err != nil {
-				t.Fatal(err)
-			}
-			if err := st.Put(ctx, endkeys.LatestInvite("r", user), latest, time.Hour); err != nil {
-				t.Fatal(err)
-			}
-			_, fresh := edgeSession(t, ends.Sessions, admin)
+			oldTok, _, fresh := inviteInOld(t, st, ends, admin, user)
 			return storetest.Pair{Key: endkeys.MintedInvites("r", admin),
 				A: func(ctx context.Context) {
 					_, err := session.EndWith(ctx, il, "r", admin, fresh.SID, time.Now(), func(s session.Info) error {
@@ -126,11 +114,7 @@ func TestAnEndOfTheNewSessionRacingTheMoveEndsWhatMoved(t *testing.T) {
 					}
 				},
 				Check: func() {
-					raw, err := st.Get(ctx, endkeys.LatestInvite("r", user))
-					var l struct{ ID string }
-					if err != nil || json.Unmarshal(raw, &l) != nil || l.ID != endkeys.Withdrawn {
-						t.Errorf("run %d: mal's invite, minted in the browser whose session the admin ended, stands (%s, %v)", runs, raw, err)
-					}
+					expectWithdrawn(t, st, runs, user, "the browser whose session the admin ended")
 				},
 			}
 		})
@@ -150,6 +134,39 @@ func interleavedEnds(t *testing.T, st store.Store) (*storetest.Interleaver, Ends
 		t.Fatal(err)
 	}
 	return il, Ends{Store: il, Realm: "r", Now: time.Now, Logger: zap.NewNop(), Sessions: m}
+}
+
+// inviteInOld signs admin in with a code in Edge twice: old (its token
+// oldTok), which minted user's invite "mal-invite" (written to st: admin's
+// index of invites names it, and it is user's latest), then fresh, the
+// session a step-up in old's browser makes.
+func inviteInOld(t *testing.T, st store.Store, ends Ends, admin, user string) (oldTok string, old, fresh *session.Claims) {
+	t.Helper()
+	ctx := context.Background()
+	oldTok, old = edgeSession(t, ends.Sessions, admin)
+	now := time.Now()
+	entry := endkeys.Minted{User: user, ID: "mal-invite", Expires: now.Add(time.Hour), Made: now, From: session.MintedFrom(old)}
+	raw, _ := json.Marshal([]endkeys.Minted{entry})
+	latest, _ := json.Marshal(map[string]string{"id": entry.ID})
+	if err := st.Put(ctx, endkeys.MintedInvites("r", admin), raw, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, endkeys.LatestInvite("r", user), latest, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	_, fresh = edgeSession(t, ends.Sessions, admin)
+	return oldTok, old, fresh
+}
+
+// expectWithdrawn fails t unless user's latest invite (mal's, minted in
+// where) is withdrawn after run.
+func expectWithdrawn(t *testing.T, st store.Store, run int, user, where string) {
+	t.Helper()
+	raw, err := st.Get(context.Background(), endkeys.LatestInvite("r", user))
+	var l struct{ ID string }
+	if err != nil || json.Unmarshal(raw, &l) != nil || l.ID != endkeys.Withdrawn {
+		t.Errorf("run %d: mal's invite, minted in %s, stands (%s, %v)", run, where, raw, err)
+	}
 }
 
 // edgeSession signs user in with a code in Edge: the session's token and
