@@ -103,13 +103,7 @@ func TestAStrangerAtTheOwnersAddressSpendsNotHerRecoveryTries(t *testing.T) {
 	sitetest.Parallel(t)
 	s := sitetest.StartWith(t, sitetest.TrustedProxies, sitetest.AppSite)
 	carol := sitetest.NewClient(t, "").From("198.51.100.7")
-	sitetest.SignIn(t, s, carol)
-	sitetest.Expect(t, carol.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {carol.CSRF("/.smsgate/devices")}}), http.StatusSeeOther, "/.smsgate/recovery")
-	codes := sitetest.RecoveryCode.FindAllStringSubmatch(carol.Get("/.smsgate/recovery").Text, -1)
-	if len(codes) != 10 {
-		t.Fatalf("%d recovery codes", len(codes))
-	}
-	sitetest.Expect(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
+	codes := recoveryCodesSignedOut(t, s, carol)
 	refused := false
 	for range 3 {
 		s.Advance(time.Minute)
@@ -132,6 +126,53 @@ func TestAStrangerAtTheOwnersAddressSpendsNotHerRecoveryTries(t *testing.T) {
 	}
 }
 
+// recoveryCodesSignedOut signs carol in with a code at s's /.smsgate/, makes
+// her ten recovery codes, and signs her out: the codes' submatches.
+func recoveryCodesSignedOut(t *testing.T, s *sitetest.Site, carol *sitetest.Client) [][]string {
+	t.Helper()
+	sitetest.SignIn(t, s, carol)
+	sitetest.Expect(t, carol.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {carol.CSRF("/.smsgate/devices")}}), http.StatusSeeOther, "/.smsgate/recovery")
+	codes := sitetest.RecoveryCode.FindAllStringSubmatch(carol.Get("/.smsgate/recovery").Text, -1)
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes", len(codes))
+	}
+	sitetest.Expect(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
+	return codes
+}
+
+// passkeyBeginSite starts a site of carol (and the lines of users) with
+// limit stranger_ip 2 1h, and begin: a passkey sign-in begun at its login
+// form by a client, its answer's status.
+func passkeyBeginSite(t *testing.T, users string) (*sitetest.Site, func(*sitetest.Client) int) {
+	t.Helper()
+	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
+	smsgate {
+		identity none
+		user carol +14155552671`+users+`
+		site_origin http://localhost:{HTTP_PORT}
+		limit stranger_ip 2 1h
+		store badger {DIR}
+		provider log
+	}
+	respond "hi"
+}`)
+	return s, func(c *sitetest.Client) int {
+		c.CSRF("/.smsgate/login") // a flow
+		return c.PostJSON("/.smsgate/passkey/login/begin", s.Base, map[string]string{}).StatusCode
+	}
+}
+
+// twoBegunThenRefused checks that c's next three passkey sign-ins begun
+// are answered 200, 200, 429 (stranger_ip 2); who names them in a failure.
+func twoBegunThenRefused(t *testing.T, begin func(*sitetest.Client) int, c *sitetest.Client, who string) {
+	t.Helper()
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
+		if got := begin(c); got != want {
+			t.Fatalf("%s %d: %d, want %d", who, i+1, got, want)
+		}
+	}
+}
+
 // TestAStrangerAtTheOwnersAddressSpendsNotHerPasskeySignIns: a passkey
 // sign-in begun at the login form names nobody (the passkey names its
 // user once answered), so one begun by carol's known browser counted in
@@ -142,37 +183,15 @@ func TestAStrangerAtTheOwnersAddressSpendsNotHerRecoveryTries(t *testing.T) {
 // browsers at the address, apart from strangers', each held by its own.
 func TestAStrangerAtTheOwnersAddressSpendsNotHerPasskeySignIns(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		site_origin http://localhost:{HTTP_PORT}
-		limit stranger_ip 2 1h
-		store badger {DIR}
-		provider log
-	}
-	respond "hi"
-}`)
-	begin := func(c *sitetest.Client) int {
-		c.CSRF("/.smsgate/login") // a flow
-		return c.PostJSON("/.smsgate/passkey/login/begin", s.Base, map[string]string{}).StatusCode
-	}
+	s, begin := passkeyBeginSite(t, "")
 	carol := sitetest.NewClient(t, "").From("198.51.100.9") // her login, a stranger's until then, counts there
 	sitetest.SignIn(t, s, carol)                            // her browser is known from then on
 	sitetest.Expect(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
 	carol.From("198.51.100.7")
 
 	mallory := sitetest.NewClient(t, "").From("198.51.100.7") // the same address
-	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
-		if got := begin(mallory); got != want {
-			t.Fatalf("the stranger's passkey sign-in %d: %d, want %d", i+1, got, want)
-		}
-	}
-	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
-		if got := begin(carol); got != want {
-			t.Fatalf("carol's known browser at her address, after the stranger's, her passkey sign-in %d: %d, want %d", i+1, got, want)
-		}
-	}
+	twoBegunThenRefused(t, begin, mallory, "the stranger's passkey sign-in")
+	twoBegunThenRefused(t, begin, carol, "carol's known browser at her address, after the stranger's, her passkey sign-in")
 
 	// At another address, her own first: they leave the strangers'
 	// window there whole.
@@ -183,9 +202,5 @@ func TestAStrangerAtTheOwnersAddressSpendsNotHerPasskeySignIns(t *testing.T) {
 		}
 	}
 	stranger := sitetest.NewClient(t, "").From("198.51.100.8")
-	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
-		if got := begin(stranger); got != want {
-			t.Fatalf("a stranger's passkey sign-in %d at an address where carol began two: %d, want %d", i+1, got, want)
-		}
-	}
+	twoBegunThenRefused(t, begin, stranger, "at an address where carol began two, a stranger's passkey sign-in")
 }

@@ -56,13 +56,7 @@ func TestAnotherUsersKnownBrowserSpendsNotHerAddressWindows(t *testing.T) {
 		s := sitetest.StartWith(t, sitetest.TrustedProxies, strings.ReplaceAll(natRealms, "store badger {DIR}", storeLine))
 		const nat = "198.51.100.7"
 		carol := sitetest.NewClient(t, "").From(nat)
-		sitetest.SignIn(t, s, carol)
-		sitetest.Expect(t, carol.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {carol.CSRF("/.smsgate/devices")}}), http.StatusSeeOther, "/.smsgate/recovery")
-		codes := sitetest.RecoveryCode.FindAllStringSubmatch(carol.Get("/.smsgate/recovery").Text, -1)
-		if len(codes) != 10 {
-			t.Fatalf("%d recovery codes", len(codes))
-		}
-		sitetest.Expect(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
+		codes := recoveryCodesSignedOut(t, s, carol)
 
 		// Ten wrong recovery codes each: dave's for himself, then
 		// mallory's for herself at the other realm.
@@ -79,14 +73,11 @@ func TestAnotherUsersKnownBrowserSpendsNotHerAddressWindows(t *testing.T) {
 			}
 		}
 		dave := sitetest.NewClient(t, "").From(nat)
-		s.Advance(time.Minute)
-		tok := dave.CSRF("/.smsgate/login")
-		sitetest.Expect(t, dave.Post("/.smsgate/login", url.Values{"username": {"dave"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-		sitetest.Expect(t, dave.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+		sitetest.SignInAs(t, s, dave, "dave")
 		sitetest.Expect(t, dave.Post("/.smsgate/logout", url.Values{"csrf": {dave.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
 		mallory := sitetest.NewClient(t, "").From(nat)
 		const other = "/other/.smsgate/"
-		tok = mallory.CSRF(other + "login")
+		tok := mallory.CSRF(other + "login")
 		sitetest.Expect(t, mallory.Post(other+"login", url.Values{"username": {"mallory"}, "csrf": {tok}}), http.StatusSeeOther, other+"verify")
 		sitetest.Expect(t, mallory.Post(other+"verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
 		sitetest.Expect(t, mallory.Post(other+"logout", url.Values{"csrf": {mallory.CSRF(other + "logout")}}), http.StatusOK, "")
@@ -107,10 +98,8 @@ func TestAnotherUsersKnownBrowserSpendsNotHerAddressWindows(t *testing.T) {
 		// dave, known as himself at the address: three sign-ins.
 		s.Advance(time.Hour + time.Minute) // the sends above are gone from the windows
 		for range 3 {
-			s.Advance(10 * time.Minute) // past his cooldown
-			tok := dave.CSRF("/.smsgate/login")
-			sitetest.Expect(t, dave.Post("/.smsgate/login", url.Values{"username": {"dave"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-			sitetest.Expect(t, dave.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+			s.Advance(9 * time.Minute) // and SignInAs's minute: past his cooldown
+			sitetest.SignInAs(t, s, dave, "dave")
 			sitetest.Expect(t, dave.Post("/.smsgate/logout", url.Values{"csrf": {dave.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
 		}
 		sent := s.Sent()
@@ -152,13 +141,7 @@ func TestAnAddressWindowOfThePreviousReleaseStillCounts(t *testing.T) {
 		}
 		s := sitetest.StartWith(t, sitetest.TrustedProxies, strings.Replace(sitetest.AppSite, "store badger {DIR}", storeLine, 1))
 		carol := sitetest.NewClient(t, "").From(nat)
-		sitetest.SignIn(t, s, carol) // a stranger's until then: not the known browsers' windows
-		sitetest.Expect(t, carol.Post("/.smsgate/devices", url.Values{"action": {"recovery"}, "confirm": {"1"}, "csrf": {carol.CSRF("/.smsgate/devices")}}), http.StatusSeeOther, "/.smsgate/recovery")
-		codes := sitetest.RecoveryCode.FindAllStringSubmatch(carol.Get("/.smsgate/recovery").Text, -1)
-		if len(codes) != 10 {
-			t.Fatalf("%d recovery codes", len(codes))
-		}
-		sitetest.Expect(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
+		codes := recoveryCodesSignedOut(t, s, carol) // her sign-in a stranger's until then: not the known browsers' windows
 		s.Advance(time.Minute)
 		tok := carol.CSRF("/.smsgate/login")
 		if res := carol.Post("/.smsgate/login", url.Values{"username": {"carol"}, "csrf": {tok}}); res.StatusCode != http.StatusTooManyRequests {
@@ -188,42 +171,16 @@ func TestAnAddressWindowOfThePreviousReleaseStillCounts(t *testing.T) {
 // not in the store.)
 func TestAnotherUsersKnownBrowserSpendsNotHerPasskeySignIns(t *testing.T) {
 	sitetest.Parallel(t)
-	s := sitetest.StartWith(t, sitetest.TrustedProxies, `http://localhost:{HTTP_PORT} {
-	smsgate {
-		identity none
-		user carol +14155552671
-		user dave +14155550142
-		site_origin http://localhost:{HTTP_PORT}
-		limit stranger_ip 2 1h
-		store badger {DIR}
-		provider log
-	}
-	respond "hi"
-}`)
-	begin := func(c *sitetest.Client) int {
-		c.CSRF("/.smsgate/login") // a flow
-		return c.PostJSON("/.smsgate/passkey/login/begin", s.Base, map[string]string{}).StatusCode
-	}
+	s, begin := passkeyBeginSite(t, "\n\t\tuser dave +14155550142")
 	carol := sitetest.NewClient(t, "").From("198.51.100.9")
 	sitetest.SignIn(t, s, carol)
 	sitetest.Expect(t, carol.Post("/.smsgate/logout", url.Values{"csrf": {carol.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
 	dave := sitetest.NewClient(t, "").From("198.51.100.10")
-	s.Advance(time.Minute)
-	tok := dave.CSRF("/.smsgate/login")
-	sitetest.Expect(t, dave.Post("/.smsgate/login", url.Values{"username": {"dave"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
-	sitetest.Expect(t, dave.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), http.StatusSeeOther, "/")
+	sitetest.SignInAs(t, s, dave, "dave")
 	sitetest.Expect(t, dave.Post("/.smsgate/logout", url.Values{"csrf": {dave.CSRF("/.smsgate/logout")}}), http.StatusOK, "")
 
 	carol.From("198.51.100.7")
 	dave.From("198.51.100.7") // the same address
-	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
-		if got := begin(dave); got != want {
-			t.Fatalf("dave's known browser, his passkey sign-in %d: %d, want %d", i+1, got, want)
-		}
-	}
-	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
-		if got := begin(carol); got != want {
-			t.Fatalf("carol's known browser at her address, after dave's, her passkey sign-in %d: %d, want %d", i+1, got, want)
-		}
-	}
+	twoBegunThenRefused(t, begin, dave, "dave's known browser, his passkey sign-in")
+	twoBegunThenRefused(t, begin, carol, "carol's known browser at her address, after dave's, her passkey sign-in")
 }
