@@ -68,24 +68,10 @@ func TestASignOutOnAFullRedisIsToldOrReachesAnotherInstance(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: r.Addr})
 	defer c.Close()
 	junk := strings.Repeat("x", 2000)
-	var written []string
-	fill := func() { // large values, then small ones: full for a gate's small writes too
-		for _, v := range []string{junk, "x"} {
-			for i := len(written); ; i++ {
-				k := fmt.Sprintf("junk:%d", i)
-				if err := c.Set(ctx, k, v, 0).Err(); err != nil {
-					if !strings.Contains(err.Error(), "OOM") {
-						t.Fatal(err)
-					}
-					break
-				}
-				written = append(written, k)
-			}
-		}
-	}
-	fill()
+	full := &redistest.Junk{C: c} // large values, then small ones: full for a gate's small writes too
+	full.Fill(t, ctx)
 	tok := a.CSRF("/.smsgate/logout")
-	fill() // the page's GET may have freed some
+	full.Fill(t, ctx) // the page's GET may have freed some
 	res := a.Post("/.smsgate/logout", url.Values{"csrf": {tok}})
 	t.Logf("sign-out on a full Redis: %d (a write just after it: %v)", res.StatusCode, c.Set(ctx, "probe", junk, 0).Err())
 	switch {
@@ -97,13 +83,7 @@ func TestASignOutOnAFullRedisIsToldOrReachesAnotherInstance(t *testing.T) {
 	// Memory freed (whatever the full Redis refused meanwhile), the other
 	// instance past its next poll: it takes carol's other session, and
 	// not the one she was told is signed out.
-	for len(written) > 0 {
-		n := min(500, len(written))
-		if err := c.Del(ctx, written[:n]...).Err(); err != nil {
-			t.Fatal(err)
-		}
-		written = written[n:]
-	}
+	full.Free(t, ctx)
 	s.Advance(session.RevocationPoll + time.Second)
 	if b.Check(ctx, other.Cookie("smsgate_session")) == nil {
 		t.Fatal("the other instance takes no session at all: the test proves nothing")

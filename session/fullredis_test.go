@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -56,20 +55,8 @@ func TestASignOutOnAFullRedisReachesEveryInstanceOrFails(t *testing.T) {
 
 	c := redis.NewClient(&redis.Options{Addr: r.Addr})
 	defer c.Close()
-	junk := strings.Repeat("x", 2000)
-	var written []string
-	for _, v := range []string{junk, "x"} { // full for small writes too
-		for i := len(written); ; i++ {
-			k := fmt.Sprintf("junk:%d", i)
-			if err := c.Set(ctx, k, v, 0).Err(); err != nil {
-				if !strings.Contains(err.Error(), "OOM") {
-					t.Fatal(err)
-				}
-				break
-			}
-			written = append(written, k)
-		}
-	}
+	full := &redistest.Junk{C: c}
+	full.Fill(t, ctx) // full for small writes too
 
 	_, err = a.Revoke(ctx, tok, cl)
 	if err != nil && !strings.Contains(err.Error(), "OOM") {
@@ -78,13 +65,7 @@ func TestASignOutOnAFullRedisReachesEveryInstanceOrFails(t *testing.T) {
 	t.Logf("the sign-out at A on a full Redis: %v", err)
 	// Memory freed, B past its next poll: it takes carol's other session,
 	// and not the one A said was ended.
-	for len(written) > 0 {
-		n := min(500, len(written))
-		if err := c.Del(ctx, written[:n]...).Err(); err != nil {
-			t.Fatal(err)
-		}
-		written = written[n:]
-	}
+	full.Free(t, ctx)
 	now = now.Add(RevocationPoll + time.Second)
 	if b.Check(ctx, kept) == nil {
 		t.Fatal("B takes no session at all: the test proves nothing")
