@@ -73,8 +73,8 @@ func (w Where) bounded() Where {
 
 // Info is a session as the index lists it.
 type Info struct {
-	SID     string    `json:"sid"`
-	Issued  time.Time `json:"issued"`
+	SID    string    `json:"sid"`
+	Issued time.Time `json:"issued"`
 	// Began is when the sign-in that made it began, to the nanosecond
 	// (Issued, its token's iat, is whole seconds): an end of the session
 	// it replaced is told before or after it (signin's endedBeforeTheMove,
