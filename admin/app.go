@@ -131,6 +131,9 @@ func (a *App) Start() error {
 		if err != nil {
 			return err
 		}
+		if err := checkIdentitySetters(app.(*caddyhttp.App)); err != nil {
+			return err
+		}
 		warnLooseProxies(app.(*caddyhttp.App), gated, a.ctx.Logger())
 		warnWideProxies(app.(*caddyhttp.App), gated, a.ctx.Logger())
 	}

@@ -211,7 +211,6 @@ func (s *Challenges) startOnce(ctx context.Context, sc Scope, c *Challenge, rese
 	waits = append(waits, numberWaits...)
 	claim := writes.Claim(swapsOf(waits)...)
 	err = store.Do(ctx, s.Store, &writes)
-	sends.shared.out(ctx, s.Store)
 	if err == nil && s.lostRace(ctx, sc, c, claim, sends, watch) {
 		return nil, errRaced
 	}

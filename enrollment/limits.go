@@ -164,8 +164,8 @@ type sends struct {
 	// storeWait is when the oldest send of the previous release's
 	// store-wide budget counted in the realm's leaves it (0: none).
 	storeWait time.Duration
-	// shared is a known browser's probe of the previous release's window
-	// of its address (Scope.probeShared): refused, the send is.
+	// shared is a known browser's read of the previous release's window
+	// of its address (Scope.probeShared): full, the send is refused.
 	shared *probe
 }
 
@@ -268,15 +268,13 @@ func (s *Core) CountNaming(ctx context.Context, sc Scope, user string) error {
 	shared := sc.probeShared(&b, "ip", r, s.Now())
 	op := b.Slide(key, id, r.Count, r.Window, s.Now())
 	if err := store.Do(ctx, s.Store, &b); err != nil {
-		shared.out(ctx, s.Store)
 		return err
 	}
-	shared.out(ctx, s.Store)
 	if shared.full() {
 		if op.OK {
 			_ = s.Store.Unslide(ctx, key, id)
 		}
-		return &LimitError{Limit: "ip", Wait: shared.op.Wait}
+		return &LimitError{Limit: "ip", Wait: shared.wait()}
 	}
 	if !op.OK {
 		return &LimitError{Limit: "ip", Wait: op.Wait}
@@ -287,7 +285,7 @@ func (s *Core) CountNaming(ctx context.Context, sc Scope, user string) error {
 // refusal is the first limit, in order, that refused the send.
 func (r *sends) refusal() error {
 	if r.shared.full() {
-		return &LimitError{Limit: "ip", Wait: r.shared.op.Wait}
+		return &LimitError{Limit: "ip", Wait: r.shared.wait()}
 	}
 	for i, op := range r.slides {
 		if !op.OK {

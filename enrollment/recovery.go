@@ -212,9 +212,7 @@ func (s *Devices) UseRecoveryCodeMarked(ctx context.Context, sc Scope, flow, use
 	ipTry := b.Slide(ipKey, try, RecoveryTriesPerIP, RecoveryWindow, s.Now())
 	guess := s.takeGuess(&b, sc, user)
 	set, by := b.Get(recoveryKey(sc.Realm, user)), b.Get(recoveryByKey(sc.Realm, user))
-	err = store.Do(ctx, s.Store, &b)
-	shared.out(ctx, s.Store)
-	if err != nil {
+	if err = store.Do(ctx, s.Store, &b); err != nil {
 		return "", err
 	}
 	giveBack := func(b *store.Batch) {

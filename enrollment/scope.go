@@ -74,8 +74,8 @@ func (sc Scope) ipWindow(kind, user string) string {
 // sharedKnownWindow is the key of the window the previous release kept for
 // every known browser at the address, of every realm and user ("" for a
 // stranger's, whose key is as it was). Such a window still refuses while
-// it is full, until its oldest entry leaves it (probeShared): it never
-// grows after the upgrade.
+// it is full, until its oldest entry leaves it (probeShared, a read): it
+// never grows after the upgrade.
 func (sc Scope) sharedKnownWindow(kind string) string {
 	if !sc.Known {
 		return ""
@@ -83,43 +83,39 @@ func (sc Scope) sharedKnownWindow(kind string) string {
 	return store.Key("limit", kind, IPKey(sc.IP)+"/known")
 }
 
-// probeShared adds to b asking whether the previous release's shared
-// window of kind (sharedKnownWindow) is full: a slide of a probe (nil for
-// a stranger's scope), refused, with the wait until the window's oldest
-// entry leaves it, while the window holds rate.Count entries. Once b is
-// done, the probe must be taken out again (probe.out: a batch names a key
-// once), so that no entry stays.
+// probeShared adds to b a read of the previous release's shared window of
+// kind (sharedKnownWindow): a count that records nothing (nil for a
+// stranger's scope), full while the window holds rate.Count entries or
+// more, refused then with the wait until its oldest entry leaves it. It
+// is in the request's own batch, so it costs no round trip and leaves
+// nothing behind: a request at once from another known browser at the
+// address, an instance of the previous release, or a process that dies
+// there, sees the window as it was (review40 R1: a probe slid in and
+// taken out in a second round trip held a slot between the two).
 func (sc Scope) probeShared(b *store.Batch, kind string, rate Rate, now time.Time) *probe {
 	key := sc.sharedKnownWindow(kind)
 	if key == "" || rate.Count <= 0 || rate.Window <= 0 {
 		return nil
 	}
-	p := &probe{key: key, id: RandomID()}
-	p.op = b.Slide(key, p.id, rate.Count, rate.Window, now)
-	return p
+	return &probe{op: b.Window(key, rate.Window, now), limit: rate.Count}
 }
 
-// probe is a slide into a window of the previous release (probeShared).
+// probe is a read of a window of the previous release (probeShared).
 type probe struct {
-	key, id string
-	op      *store.Op
+	op    *store.Op
+	limit int
 }
 
-// full reports whether the window refused the probe (nil: no probe).
-func (p *probe) full() bool { return p != nil && p.op.Err == nil && !p.op.OK }
+// full reports whether the window was full (nil: no probe). A read that
+// failed counts none: the known user's own window still bounds the
+// request, as the previous release's window no longer does.
+func (p *probe) full() bool { return p != nil && p.op.Err == nil && p.op.N >= int64(p.limit) }
 
-// wait is how long until a full window has room (0: not full, or none).
+// wait is how long until a full window's oldest entry leaves it (0: not
+// full, or none).
 func (p *probe) wait() time.Duration {
 	if !p.full() {
 		return 0
 	}
 	return p.op.Wait
-}
-
-// out takes the probe out of the window again (nothing where it was
-// refused, or none was taken): one round trip, a known browser's alone.
-func (p *probe) out(ctx context.Context, st store.Store) {
-	if p != nil && p.op.OK {
-		_ = st.Unslide(context.WithoutCancel(ctx), p.key, p.id)
-	}
 }

@@ -73,14 +73,29 @@ func (w Where) bounded() Where {
 
 // Info is a session as the index lists it.
 type Info struct {
-	SID     string    `json:"sid"`
-	Issued  time.Time `json:"issued"`
+	SID    string    `json:"sid"`
+	Issued time.Time `json:"issued"`
+	// Began is when the sign-in that made it began, to the nanosecond
+	// (Issued, its token's iat, is whole seconds): an end of the session
+	// it replaced is told before or after it (signin's endedBeforeTheMove,
+	// review40 R2). Zero in an entry the previous release wrote (or an
+	// instance of it rewrote): BeganAt is Issued then.
+	Began   time.Time `json:"began,omitzero"`
 	Expires time.Time `json:"expires"`
 	// AMR is how the user proved it (["sms"], ["otp"], …); Trusted, that a
 	// trusted browser got it without a code (its AMR is the trust's).
 	AMR     []factor.AMR `json:"amr,omitempty"`
 	Trusted bool         `json:"trusted,omitempty"`
 	Where   Where        `json:"where"`
+}
+
+// BeganAt is when the sign-in that made s began: Began, or where the
+// entry has none (the previous release's), Issued (whole seconds).
+func (s Info) BeganAt() time.Time {
+	if s.Began.IsZero() {
+		return s.Issued
+	}
+	return s.Began
 }
 
 func sessionsKey(realm, user string) string { return store.Key("sessions", realm, user) }
@@ -97,8 +112,8 @@ func sessionsKey(realm, user string) string { return store.Key("sessions", realm
 // still listed (the second change failed, or two sign-ins at once counted
 // the same) is counted twice: Unlisted.Count is an upper bound. A sign-in
 // that pushes none out costs one change, as before.
-func (m *Manager) note(ctx context.Context, cl *Claims, where Where) error {
-	info := Info{SID: cl.SID, Issued: cl.IssuedAt.UTC(), Expires: cl.ExpiresAt.UTC(), AMR: cl.AMR, Trusted: cl.Trusted, Where: where.bounded()}
+func (m *Manager) note(ctx context.Context, cl *Claims, began time.Time, where Where) error {
+	info := Info{SID: cl.SID, Issued: cl.IssuedAt.UTC(), Began: began.UTC(), Expires: cl.ExpiresAt.UTC(), AMR: cl.AMR, Trusted: cl.Trusted, Where: where.bounded()}
 	now := m.now()
 	var out []Info // past MaxListed: counted before they leave
 	err := editIndex(ctx, m.store, m.realm, cl.Subject, now, func(list []Info) []Info {

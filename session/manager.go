@@ -247,7 +247,7 @@ func (m *Manager) issue(ctx context.Context, b Began, user string, cl Claims, wh
 	}
 	cl.facts = newFacts(&cl)
 	m.cache.AddSince(tok, &cl, b.forgets)
-	if err := m.note(ctx, &cl, where); err != nil {
+	if err := m.note(ctx, &cl, b.at, where); err != nil {
 		if cl.Trusted {
 			// A sign-in by a trust asks for no code: a script holding the
 			// cookie makes hundreds at once, and the list's writes then

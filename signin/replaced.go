@@ -151,8 +151,9 @@ func (e Ends) afterTheMove(ctx context.Context, user, oldSID, sid string) sessio
 
 // endedBeforeTheMove is a same-user replacement of a session old (oldSID)
 // that had ended when it came to it: where an end (an admin's) ended old
-// after the sign-in that made sid began (sid's Issued, its iat, is that
-// beginning: session.Began), the step-up raced her end, and sid ends as
+// after the sign-in that made sid began (its index entry's BeganAt, in
+// nanoseconds as the end's mark is: session.Began; its iat, whole
+// seconds, in an entry of the previous release), the step-up raced her end, and sid ends as
 // her end of old would have ended what old became (endFollowing,
 // review39 R1; a step-up is no way out of an end made meanwhile); a
 // sign-in that began after the end (the browser signing in again once
@@ -170,7 +171,7 @@ func (e Ends) endedBeforeTheMove(ctx context.Context, user, oldSID, sid string) 
 		e.log().Warn("reading the new session of a replaced session an admin ended; it stands", zap.Error(err))
 	}
 	i := slices.IndexFunc(live, func(s session.Info) bool { return s.SID == sid })
-	if i < 0 || live[i].Issued.After(at) {
+	if i < 0 || live[i].BeganAt().After(at) {
 		return session.MintedEnd{}
 	}
 	minted, _ := e.endFollowing(ctx, user, oldSID, sid)

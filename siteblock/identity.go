@@ -198,3 +198,56 @@ func CheckAuthHeaders(headers map[string]string, asserts bool) error {
 	}
 	return nil
 }
+
+// identitySetter is the first token of the site where a map's output or a
+// vars name writes an {http.auth.*} placeholder, or a vars name is one the
+// request fills in (`vars {query.k} …`): an identity {http.auth.user.*}
+// is then the client's choice wherever no authentication handler set it
+// first (Caddy's map answers a placeholder no handler set; vars sets
+// http.auth.user.id outright). The start check (admin's
+// checkIdentitySetters) refuses these in any config; this names the line.
+func (b *Block) identitySetter() (token, bool) {
+	writes := func(t token, vars bool) bool {
+		name := strings.Trim(t.text, "{}")
+		return strings.HasPrefix(name, "http.auth.") || vars && strings.Contains(t.text, "{")
+	}
+	matcherArg := func(s string) bool {
+		return strings.HasPrefix(s, "@") || strings.HasPrefix(s, "/") || s == "*"
+	}
+	for _, seg := range b.segments {
+		inVars := false
+		for i := 0; i < len(seg); {
+			j := i + 1
+			for j < len(seg) && seg[j].line == seg[i].line && seg[j].file == seg[i].file && seg[j].chain == seg[i].chain {
+				j++
+			}
+			line := seg[i:j]
+			i = j
+			args := line[1:]
+			if len(args) > 0 && matcherArg(args[0].text) {
+				args = args[1:]
+			}
+			switch {
+			case inVars:
+				if line[0].text == "}" {
+					inVars = false
+				} else if writes(line[0], true) {
+					return line[0], true
+				}
+			case line[0].text == "map" && len(args) > 1:
+				for _, t := range args[1:] { // after the source
+					if t.text != "{" && writes(t, false) {
+						return t, true
+					}
+				}
+			case line[0].text == "vars":
+				if len(args) > 0 && args[0].text == "{" {
+					inVars = true
+				} else if len(args) > 0 && writes(args[0], true) {
+					return args[0], true
+				}
+			}
+		}
+	}
+	return token{}, false
+}

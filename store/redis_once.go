@@ -45,8 +45,11 @@ import (
 // code check fails closed; a change not told as made). Sent again are
 // only those refused before they ran (again: a failover's READONLY,
 // LOADING, CLUSTERDOWN, TRYAGAIN; a connection never made), as go-redis
-// did; a batch's pipeline whole, where every command of it was
-// (nothingRan). MULTI/EXEC (PutAll) goes again only where its sending
+// does for a command alone; a batch's pipeline whole only where every
+// command of it was (nothingRan), and a batch only some commands of which
+// were refused is an error. (go-redis sends a pipeline again whole where
+// its first command's answer is such a refusal, whatever the others did,
+// and never where the first ran: generalProcessPipeline, v9.23.) MULTI/EXEC (PutAll) goes again only where its sending
 // failed, never after (go-redis's transactions), and is left to go-redis.
 //
 // A script's first EVALSHA on a server that does not know it is answered
