@@ -13,6 +13,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/intercept"
 	maphandler "github.com/caddyserver/caddy/v2/modules/caddyhttp/map"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+
+	"github.com/smsgate/caddy-smsgate/siteblock"
 )
 
 // A gate's identity {http.auth.user.*} is believed as a first factor set
@@ -24,13 +26,17 @@ import (
 // case, for access logs), as does a `vars` whose name the request chooses
 // (`vars {query.k} …`): on a site without an authentication handler the
 // client then wrote the identity (`map {query.u} {http.auth.user.id}`:
-// /?u=alice was alice). So a server holding a gate whose identity reads
-// {http.auth.*} may have no map output or vars name that writes one
-// (checkIdentitySetters), wherever it is in the server's routes.
+// /?u=alice was alice). A map of the client's header into
+// {http.reverse_proxy.header.*} likewise answered the trusted-hop check
+// (siteblock.Copied) of a header identity (attack40c). So a server holding
+// a gate with an identity may have no map output or vars name that writes
+// a placeholder a gate reads (siteblock.GateReads; checkIdentitySetters),
+// wherever it is in the server's routes.
 
-// checkIdentitySetters refuses a server of app holding a gate whose
-// identity reads an {http.auth.*} placeholder where a map's output or a
-// vars name there writes such a placeholder, naming the server, the
+// checkIdentitySetters refuses a server of app holding a gate with an
+// identity where a map's output or a vars name there writes a placeholder
+// a gate reads or checks it by (siteblock.GateReads: {http.auth.*},
+// {http.reverse_proxy.*}, {http.request.*}), naming the server, the
 // handler and the placeholder.
 func checkIdentitySetters(app *caddyhttp.App) error {
 	for _, name := range slices.Sorted(maps.Keys(app.Servers)) {
@@ -46,14 +52,14 @@ func checkIdentitySetters(app *caddyhttp.App) error {
 		if w.identity == "" || w.setter == "" {
 			continue
 		}
-		return fmt.Errorf("server %s: %s, and a gate's identity is %s: where no authentication handler set it first, the client chooses whom the gate takes the request for (e.g. map {query.u} {http.auth.user.id}); name the output another placeholder that nothing reads as an identity, or set the identity only from an authentication handler", name, w.setter, w.identity)
+		return fmt.Errorf("server %s: %s, and a gate's identity is %s: where no handler set it first, the client chooses whom the gate takes the request for (e.g. map {query.u} {http.auth.user.id}, or a map of a header into {http.reverse_proxy.header.*}, which the trusted-hop check reads); name the output another placeholder that nothing reads as an identity, or set the identity only from an authentication handler", name, w.setter, w.identity)
 	}
 	return nil
 }
 
 // setterWalk is checkIdentitySetters' walk of one server's handlers.
 type setterWalk struct {
-	identity string // the first gate's identity that reads {http.auth.*}
+	identity string // the first gate's identity (not none)
 	setter   string // the first map or vars that writes one, described
 	seen     map[*caddyhttp.Subroute]bool
 }
@@ -85,19 +91,19 @@ func (w *setterWalk) handlers(handlers []caddyhttp.MiddlewareHandler) {
 			}
 		case *maphandler.Handler:
 			for _, d := range h.Destinations { // braces taken off at Provision
-				if w.setter == "" && strings.HasPrefix(strings.Trim(d, "{}"), "http.auth.") {
+				if w.setter == "" && siteblock.GateReads(strings.Trim(d, "{}")) {
 					w.setter = fmt.Sprintf("a map's output is {%s}", strings.Trim(d, "{}"))
 				}
 			}
 		case *caddyhttp.VarsMiddleware:
 			for _, k := range slices.Sorted(maps.Keys(*h)) {
-				if w.setter == "" && (strings.HasPrefix(k, "http.auth.") || strings.Contains(k, "{")) {
+				if w.setter == "" && (siteblock.GateReads(k) || strings.Contains(k, "{")) {
 					w.setter = fmt.Sprintf("a vars name is %s", k)
 				}
 			}
 		case caddy.Module:
 			if h.CaddyModule().ID == "http.handlers.smsgate" && w.identity == "" {
-				if id := identityOf(h); strings.Contains(id, "{http.auth.") {
+				if id := identityOf(h); id != "none" {
 					w.identity = id
 				}
 			}

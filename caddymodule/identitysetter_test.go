@@ -60,3 +60,28 @@ func TestAMapOrVarsNamedLikeTheFirstFactorsUserIsRefused(t *testing.T) {
 		_ = s
 	})
 }
+
+// TestAMapIntoTheTrustedHopsAnswerIsRefused (attack40c): a header identity
+// is believed where the forward_auth the gate trusts answered the same
+// value (siteblock.Copied reads {http.reverse_proxy.header.*}); a map of
+// the client's own header into that placeholder answered the check with
+// the client's value, so with no forward_auth at all a stranger's X-User:
+// alice was taken for alice (before: 302 to her sign-in, 303 to enroll as
+// her; without the map, 401). A map or vars writing any placeholder a gate
+// reads or checks by ({http.auth.*}, {http.reverse_proxy.*},
+// {http.request.*}) is refused on a server with a gate: at the Caddyfile's
+// line, and in any config when the smsgate app starts.
+func TestAMapIntoTheTrustedHopsAnswerIsRefused(t *testing.T) {
+	sitetest.Parallel(t)
+	t.Run("caddyfile", func(t *testing.T) {
+		sitetest.AssertLoadError(t, "{\n\tadmin localhost:{ADMIN_PORT}\n}\nhttp://localhost:{HTTP_PORT} {\n\tmap {header.X-User} {http.reverse_proxy.header.X-User} {\n\t\tdefault {header.X-User}\n\t}\n\tsmsgate {\n\t\tidentity {header.X-User}\n\t\tenrollment open\n\t\tstore badger {DIR}\n\t\tprovider log\n\t}\n\trespond \"hi {smsgate.user}\"\n}\n",
+			"{http.reverse_proxy.header.X-User} writes a placeholder the gate's identity", "Caddyfile:5")
+	})
+	for _, dest := range []string{"{http.reverse_proxy.header.X-User}", "{http.request.tls.client.made_up}"} {
+		t.Run("json "+dest, func(t *testing.T) {
+			sitetest.AssertJSONLoadError(t, `{"admin": {"listen": "localhost:{ADMIN_PORT}"}, "apps": {"http": {"http_port": {HTTP_PORT}, "servers": {"s": {"listen": [":{HTTP_PORT}"], "routes": [{"handle": [
+	{"handler": "map", "source": "{http.request.header.X-User}", "destinations": ["`+dest+`"], "defaults": ["{http.request.header.X-User}"]},
+	{"handler": "smsgate", "realm": "localhost", "identity": "{http.request.header.X-User}", "enrollment": "open", "store": {"module": "badger", "path": "`+t.TempDir()+`"}, "providers": [{"provider": "log"}]}]}]}}}}}`, "a map's output is "+dest)
+		})
+	}
+}

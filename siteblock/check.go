@@ -98,11 +98,9 @@ func (p *Placement) CheckIdentity(g *Gate) error {
 	if p == nil || g.Identity == "none" {
 		return nil
 	}
-	if strings.Contains(g.Identity, "{http.auth.") {
-		if t, ok := p.b.identitySetter(); ok {
-			return errAt(t, fmt.Errorf("%s writes a placeholder the gate's identity %s is read from: where no authentication handler set it first, the client chooses whom the gate takes the request for; name it another placeholder that nothing reads as an identity, or set the identity only from an authentication handler",
-				t.text, g.Identity))
-		}
+	if t, ok := p.b.identitySetter(); ok {
+		return errAt(t, fmt.Errorf("%s writes a placeholder the gate's identity %s is read from or checked by: where no handler set it first, the client chooses whom the gate takes the request for; name it another placeholder that nothing reads as an identity, or set the identity only from an authentication handler",
+			t.text, g.Identity))
 	}
 	if strings.Contains(g.Identity, "{http.auth.user.") {
 		if late := firstNamed(p.after, "basic_auth", "basicauth"); late != nil {

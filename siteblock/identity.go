@@ -200,7 +200,7 @@ func CheckAuthHeaders(headers map[string]string, asserts bool) error {
 }
 
 // identitySetter is the first token of the site where a map's output or a
-// vars name writes an {http.auth.*} placeholder, or a vars name is one the
+// vars name writes a placeholder a gate reads (GateReads), or a vars name is one the
 // request fills in (`vars {query.k} …`): an identity {http.auth.user.*}
 // is then the client's choice wherever no authentication handler set it
 // first (Caddy's map answers a placeholder no handler set; vars sets
@@ -209,7 +209,7 @@ func CheckAuthHeaders(headers map[string]string, asserts bool) error {
 func (b *Block) identitySetter() (token, bool) {
 	writes := func(t token, vars bool) bool {
 		name := strings.Trim(t.text, "{}")
-		return strings.HasPrefix(name, "http.auth.") || vars && strings.Contains(t.text, "{")
+		return GateReads(name) || vars && strings.Contains(t.text, "{")
 	}
 	matcherArg := func(s string) bool {
 		return strings.HasPrefix(s, "@") || strings.HasPrefix(s, "/") || s == "*"
@@ -250,4 +250,22 @@ func (b *Block) identitySetter() (token, bool) {
 		}
 	}
 	return token{}, false
+}
+
+// GateReads reports whether a placeholder name (no braces) lies where a
+// gate reads who a request is for or checks it: {http.auth.*} (a first
+// factor's user), {http.reverse_proxy.*} (the answer of the forward_auth
+// whose header the gate believes: siteblock.Copied), {http.request.*}
+// (a header, a TLS client field). A map's output or a vars name there
+// answers where Caddy does not (a header or field nobody set, a first
+// factor that did not run), so the client would choose whom the gate
+// takes the request for (attack40c: a map of the client's X-User into
+// {http.reverse_proxy.header.X-User} passed the trusted-hop check).
+func GateReads(name string) bool {
+	for _, ns := range []string{"http.auth.", "http.reverse_proxy.", "http.request."} {
+		if strings.HasPrefix(name, ns) {
+			return true
+		}
+	}
+	return false
 }
