@@ -55,13 +55,16 @@ func TestALogoutOfAnEndedSessionKeepsTheEndsMark(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("ended", cl.SID, endedAt)
+		if own, at, err := EndedItself(ctx, st, "r", cl.SID); err != nil || !own || !at.Equal(endedAt) {
+			t.Errorf("its own end: EndedItself %v at %v (%v); want true at %v", own, at, err, endedAt)
+		}
 		now = now.Add(time.Second)
 		for i, want := range []string{"the logout of the ended session", "that logout again"} {
 			if ended, err := m.Revoke(ctx, tok, cl); err != nil || ended {
 				t.Errorf("%s: ended %v (%v); want false, the end ended it", want, ended, err)
 			}
 			check(want, cl.SID, endedAt)
-			if raw, _ := st.Get(ctx, endkeys.Session("r", cl.SID)); i == 1 && string(raw) != string(endAnnounced(endMark(endedAt))) {
+			if raw, _ := st.Get(ctx, endkeys.Session("r", cl.SID)); i == 1 && string(raw) != string(endAnnounced(endMark(endedAt, true))) {
 				t.Errorf("%s: its record %q", want, raw)
 			}
 		}
@@ -84,6 +87,39 @@ func TestALogoutOfAnEndedSessionKeepsTheEndsMark(t *testing.T) {
 		}
 		if byEnd, _, err := EndedAt(ctx, st, "r", cl.SID); err != nil || byEnd {
 			t.Errorf("a sign-out's record read as an end's (%v)", err)
+		}
+	})
+}
+
+// TestAnEndWithItsDeviceIsNotItsOwnEnd: a session ended with what it came
+// from (its device's removal, its trust's end: endListed) is marked so
+// apart from an end of the session itself (EndWith), and keeps that kind
+// once a logout announced it again: a step-up replacing it follows only
+// its own end to the new session (EndedItself; signin's afterTheMove).
+// Before, the removal of the phone that signed a browser in ended, by
+// following its step-up, the session a new phone kept had just earned
+// (caddymodule TestTheAdminsRemovalWhileHerSessionsAddDevices, redis).
+func TestAnEndWithItsDeviceIsNotItsOwnEnd(t *testing.T) {
+	t.Parallel()
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		now := time.Now().Truncate(time.Second)
+		list := []Info{{SID: "a", Expires: now.Add(time.Hour)}, {SID: "b", Expires: now.Add(time.Hour)}}
+		if err := revokeListed(ctx, st, "r", list, now, func(Info) bool { return true }, "b"); err != nil {
+			t.Fatal(err)
+		}
+		for sid, want := range map[string]bool{"a": false, "b": true} {
+			byEnd, at, err := EndedAt(ctx, st, "r", sid)
+			if err != nil || !byEnd || !at.Equal(now) {
+				t.Errorf("%s: EndedAt %v at %v (%v); want an end at %v", sid, byEnd, at, err, now)
+			}
+			if own, _, err := EndedItself(ctx, st, "r", sid); err != nil || own != want {
+				t.Errorf("%s: EndedItself %v (%v); want %v", sid, own, err, want)
+			}
+			raw, _ := st.Get(ctx, endkeys.Session("r", sid))
+			if _, own, at := readEnd(endAnnounced(raw)); own != want || !at.Equal(now) {
+				t.Errorf("%s: announced again, own %v at %v; want %v at %v", sid, own, at, want, now)
+			}
 		}
 	})
 }

@@ -290,7 +290,7 @@ func endWith(ctx context.Context, st store.Store, realm, user, sid string, now t
 	// The session named last: its revocation is what a retry looks for.
 	list = append(slices.DeleteFunc(list, func(s Info) bool { return s.SID == sid }), ended)
 	ends := func(s Info) bool { return s.SID == sid || endsTrust(trusts, s) }
-	if err := revokeListed(ctx, st, realm, list, now, ends); err != nil {
+	if err := revokeListed(ctx, st, realm, list, now, ends, sid); err != nil {
 		return nil, err
 	}
 	if endInvites != nil {
@@ -317,7 +317,7 @@ func endsTrust(ended []string, s Info) bool {
 // and its own end and announcement for a gate of the release before,
 // which reads none either (TestADevicesListedSessionsKeepTheirOwnEnds).
 func endListed(ctx context.Context, st store.Store, realm, user string, list []Info, now time.Time, ends func(Info) bool) error {
-	if err := revokeListed(ctx, st, realm, list, now, ends); err != nil {
+	if err := revokeListed(ctx, st, realm, list, now, ends, ""); err != nil {
 		return err
 	}
 	dropSessions(ctx, st, realm, user, now, ends)
@@ -325,8 +325,9 @@ func endListed(ctx context.Context, st store.Store, realm, user string, list []I
 }
 
 // revokeListed is endListed but for the index: the sessions of list that
-// ends picks, ended one by one.
-func revokeListed(ctx context.Context, st store.Store, realm string, list []Info, now time.Time, ends func(Info) bool) error {
+// ends picks, ended one by one; own is the session whose own end this is
+// (EndWith's; "": none), the others ended with it (endMark).
+func revokeListed(ctx context.Context, st store.Store, realm string, list []Info, now time.Time, ends func(Info) bool, own string) error {
 	for _, s := range list {
 		if !ends(s) {
 			continue
@@ -336,7 +337,7 @@ func revokeListed(ctx context.Context, st store.Store, realm string, list []Info
 		if err := st.Put(store.Lasting(ctx), endedKey(realm, s.SID), []byte{1}, endedFor(s, now)); err != nil {
 			return err
 		}
-		if err := st.Put(store.Lasting(ctx), endkeys.Session(realm, s.SID), endMark(now), s.Expires.Sub(now)+Leeway); err != nil {
+		if err := st.Put(store.Lasting(ctx), endkeys.Session(realm, s.SID), endMark(now, s.SID == own), s.Expires.Sub(now)+Leeway); err != nil {
 			return err
 		}
 		if err := announce(ctx, st, revocation{Realm: realm, SID: s.SID}); err != nil {

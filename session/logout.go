@@ -38,7 +38,7 @@ func (m *Manager) Revoke(ctx context.Context, token string, cl *Claims) (ended b
 		// A store that did not answer the read will not take the write:
 		// the user is told to try again now, not after a second wait.
 		return false, fault
-	case one.Err == nil && (string(one.Value) == revokedAnnounced || strings.HasPrefix(string(one.Value), revokedByEndAnnounced)),
+	case one.Err == nil && (string(one.Value) == revokedAnnounced || strings.HasPrefix(string(one.Value), revokedByEndAnnounced) || strings.HasPrefix(string(one.Value), revokedWithAnnounced)),
 		errors.Is(one.Err, store.ErrNotFound) && !before.IsZero() && !cl.IssuedAt.After(before):
 		m.cache.Remove(token) // a replay, or a session already ended with the user's others
 		return false, nil
@@ -93,8 +93,26 @@ func EndedAt(ctx context.Context, st store.Store, realm, sid string) (byEnd bool
 	if err != nil {
 		return false, time.Time{}, err
 	}
-	byEnd, at = readEnd(by)
+	byEnd, _, at = readEnd(by)
 	return byEnd, at, nil
+}
+
+// EndedItself is EndedAt for an end of sid itself (EndWith of it: an
+// admin's end of that session), not one that ended it with its device,
+// trust or user: a step-up replacing sid follows only that end to the new
+// session (signin's afterTheMove; a removal of the phone that signed old
+// in reaches what the new session earned no further than its own rules
+// say: enrollment/addedby.go).
+func EndedItself(ctx context.Context, st store.Store, realm, sid string) (own bool, at time.Time, err error) {
+	by, err := st.Get(ctx, endkeys.Session(realm, sid))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, time.Time{}, nil
+	}
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	byEnd, own, at := readEnd(by)
+	return byEnd && own, at, nil
 }
 
 // The values of a session's revocation record (any value revokes: Check
@@ -111,34 +129,55 @@ const (
 	revokedAnnounced      = "announced"
 	revokedByEnd          = "end@"
 	revokedByEndAnnounced = "end announced@"
+	// An end of the session by another's end: its device's removal, its
+	// trust's end, a reset (revokedWith: not its own end, which a step-up
+	// replacing it follows to the new session: EndedItself).
+	revokedWith          = "ended with@"
+	revokedWithAnnounced = "ended with announced@"
 )
 
-// endMark is an end's record of a session at now.
-func endMark(now time.Time) []byte {
+// endMark is an end's record of a session at now: its own end's (EndWith
+// of it), else one that ended it with what it came from (own false).
+func endMark(now time.Time, own bool) []byte {
+	if !own {
+		return []byte(revokedWith + strconv.FormatInt(now.UnixNano(), 10))
+	}
 	return []byte(revokedByEnd + strconv.FormatInt(now.UnixNano(), 10))
 }
 
-// readEnd says whether a session's revocation record v is an end's, and
-// when that end was made (zero: not said).
-func readEnd(v []byte) (byEnd bool, at time.Time) {
+// readEnd says whether a session's revocation record v is an end's,
+// whether its own (not one of its device, trust or user: endMark), and
+// when that end was made (zero: not said). An end of the release before
+// says neither: taken for its own.
+func readEnd(v []byte) (byEnd, own bool, at time.Time) {
 	s := string(v)
 	if s == revokedByLogout || s == revokedAnnounced {
-		return false, time.Time{}
+		return false, false, time.Time{}
 	}
-	for _, p := range []string{revokedByEndAnnounced, revokedByEnd} {
-		if n, err := strconv.ParseInt(strings.TrimPrefix(s, p), 10, 64); strings.HasPrefix(s, p) && err == nil {
-			return true, time.Unix(0, n)
+	for _, p := range []string{revokedWithAnnounced, revokedWith, revokedByEndAnnounced, revokedByEnd} {
+		if strings.HasPrefix(s, p) {
+			own = p == revokedByEndAnnounced || p == revokedByEnd
+			if n, err := strconv.ParseInt(strings.TrimPrefix(s, p), 10, 64); err == nil {
+				return true, own, time.Unix(0, n)
+			}
+			return true, own, time.Time{}
 		}
 	}
-	return true, time.Time{}
+	return true, true, time.Time{}
 }
 
-// endAnnounced is an end's record v once announced again, its time kept.
+// endAnnounced is an end's record v once announced again, its kind and
+// time kept.
 func endAnnounced(v []byte) []byte {
-	if _, at := readEnd(v); !at.IsZero() {
-		return []byte(revokedByEndAnnounced + strconv.FormatInt(at.UnixNano(), 10))
+	_, own, at := readEnd(v)
+	p := revokedByEndAnnounced
+	if !own {
+		p = revokedWithAnnounced
 	}
-	return []byte(revokedByEndAnnounced)
+	if !at.IsZero() {
+		return []byte(p + strconv.FormatInt(at.UnixNano(), 10))
+	}
+	return []byte(p)
 }
 
 // Live reports whether cl's session is still live, as the store says now

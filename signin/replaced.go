@@ -126,7 +126,7 @@ func (e Ends) afterTheMove(ctx context.Context, user, oldSID, sid string) sessio
 	if err := session.MoveMinted(ctx, e.Store, e.Realm, user, oldSID, sid, e.Now()); err != nil {
 		e.log().Warn("moving the invites a replaced session minted as it ended to the new session; the console lists them by the old one", zap.Error(err))
 	}
-	oldByEnd, _, err := session.EndedAt(ctx, e.Store, e.Realm, oldSID)
+	oldByEnd, _, err := session.EndedItself(ctx, e.Store, e.Realm, oldSID)
 	if err != nil {
 		e.log().Warn("reading whether the replaced session was ended by an admin as it was replaced; the new session stands", zap.Error(err))
 	}
@@ -159,7 +159,7 @@ func (e Ends) afterTheMove(ctx context.Context, user, oldSID, sid string) sessio
 // sign-in that began after the end (the browser signing in again once
 // ended) stands. An end of the release before says no time: not ended.
 func (e Ends) endedBeforeTheMove(ctx context.Context, user, oldSID, sid string) session.MintedEnd {
-	byEnd, at, err := session.EndedAt(ctx, e.Store, e.Realm, oldSID)
+	byEnd, at, err := session.EndedItself(ctx, e.Store, e.Realm, oldSID)
 	if err != nil {
 		e.log().Warn("reading whether the replaced session was ended by an admin as it was replaced; the new session stands", zap.Error(err))
 	}
