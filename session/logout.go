@@ -86,15 +86,8 @@ func EndedByAnEnd(ctx context.Context, st store.Store, realm, sid string) (bool,
 // says (revokedByEnd; zero for an end of the release before, whose
 // record says no time).
 func EndedAt(ctx context.Context, st store.Store, realm, sid string) (byEnd bool, at time.Time, err error) {
-	by, err := st.Get(ctx, endkeys.Session(realm, sid))
-	if errors.Is(err, store.ErrNotFound) {
-		return false, time.Time{}, nil
-	}
-	if err != nil {
-		return false, time.Time{}, err
-	}
-	byEnd, _, at = readEnd(by)
-	return byEnd, at, nil
+	byEnd, _, at, err = endOf(ctx, st, realm, sid)
+	return byEnd, at, err
 }
 
 // EndedItself is EndedAt for an end of sid itself (EndWith of it: an
@@ -104,15 +97,21 @@ func EndedAt(ctx context.Context, st store.Store, realm, sid string) (byEnd bool
 // in reaches what the new session earned no further than its own rules
 // say: enrollment/addedby.go).
 func EndedItself(ctx context.Context, st store.Store, realm, sid string) (own bool, at time.Time, err error) {
+	byEnd, own, at, err := endOf(ctx, st, realm, sid)
+	return byEnd && own, at, err
+}
+
+// endOf reads sid's revocation record (readEnd); none is no end.
+func endOf(ctx context.Context, st store.Store, realm, sid string) (byEnd, own bool, at time.Time, err error) {
 	by, err := st.Get(ctx, endkeys.Session(realm, sid))
 	if errors.Is(err, store.ErrNotFound) {
-		return false, time.Time{}, nil
+		return false, false, time.Time{}, nil
 	}
 	if err != nil {
-		return false, time.Time{}, err
+		return false, false, time.Time{}, err
 	}
-	byEnd, own, at := readEnd(by)
-	return byEnd && own, at, nil
+	byEnd, own, at = readEnd(by)
+	return byEnd, own, at, nil
 }
 
 // The values of a session's revocation record (any value revokes: Check
