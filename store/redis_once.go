@@ -45,11 +45,11 @@ import (
 // code check fails closed; a change not told as made). Sent again are
 // only those refused before they ran (again: a failover's READONLY,
 // LOADING, CLUSTERDOWN, TRYAGAIN; a connection never made), as go-redis
-// does for a command alone; a batch's pipeline whole only where every
-// command of it was (nothingRan), and a batch only some commands of which
-// were refused is an error. (go-redis sends a pipeline again whole where
-// its first command's answer is such a refusal, whatever the others did,
-// and never where the first ran: generalProcessPipeline, v9.23.) MULTI/EXEC (PutAll) goes again only where its sending
+// does for a command alone; of a batch's pipeline, those of its commands
+// that were, and they alone (pipelined). (go-redis sends a pipeline again
+// whole where its first command's answer is such a refusal, whatever the
+// others did, and never where the first ran: generalProcessPipeline,
+// v9.23.) MULTI/EXEC (PutAll) goes again only where its sending
 // failed, never after (go-redis's transactions), and is left to go-redis.
 //
 // A script's first EVALSHA on a server that does not know it is answered
@@ -156,21 +156,48 @@ func again(ctx context.Context, send func() error) {
 	}
 }
 
-// nothingRan is, for a pipeline that holds a command going once (held:
-// go-redis sends it once), the error that refused every command of it
-// before it ran (a connection never made; LOADING, READONLY answered to
-// each), which again sends it again whole; else nil. TRYAGAIN is left
-// to DoBatch: a claim's is made in turn.
-func nothingRan(held bool, cmds []redis.Cmder) error {
-	if !held {
-		return nil
+// pipelined sends sent's operations in one pipeline (cmds: their
+// commands), then again those of them refused before they ran (refusedOf),
+// alone in a pipeline of their own, as again sends a command, at most 3
+// times: a batch whose reads a demoted master answered beside its writes'
+// READONLY (or a Cluster whose one node was loading beside the others) has
+// its writes made on the new master, not answered 503 — and never a
+// command that may have run (a connection lost with it), nor one answered.
+// A batch's operations are on distinct keys and in no set order
+// (store.Batch), so those sent again alone may go after the others.
+// go-redis sends a pipeline that holds no command going once again whole
+// where its first command was refused, whatever the others did, and one
+// that holds one never (redis_once.go, above).
+func (r *Redis) pipelined(ctx context.Context, sent []*Op, cmds []redis.Cmder) {
+	left := make([]int, len(sent))
+	for i := range left {
+		left[i] = i
 	}
-	for _, c := range cmds {
-		if err := c.Err(); !notRun(err) || redis.IsTryAgainError(err) {
+	again(ctx, func() error {
+		_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, i := range left {
+				cmds[i] = r.send(ctx, p, sent[i], false)
+			}
+			return nil
+		})
+		if left = refusedOf(cmds, left); len(left) == 0 {
 			return nil
 		}
+		return cmds[left[0]].Err()
+	})
+}
+
+// refusedOf is those of the commands cmds[i] (i in of) refused before they
+// ran (notRun), to send again. TRYAGAIN is left to DoBatch: a claim's is
+// made in turn.
+func refusedOf(cmds []redis.Cmder, of []int) []int {
+	var left []int
+	for _, i := range of {
+		if err := cmds[i].Err(); notRun(err) && !redis.IsTryAgainError(err) {
+			left = append(left, i)
+		}
 	}
-	return cmds[0].Err()
+	return left
 }
 
 // notRun says whether err is an answer refusing a command before it ran,

@@ -230,16 +230,7 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	}
 	sent, split := r.sendable(run)
 	cmds := make([]redis.Cmder, len(sent))
-	held := slices.ContainsFunc(sent, sentOnce) // go-redis sends such a pipeline once
-	again(ctx, func() error {
-		_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, op := range sent {
-				cmds[i] = r.send(ctx, p, op, false)
-			}
-			return nil
-		})
-		return nothingRan(held, cmds)
-	})
+	r.pipelined(ctx, sent, cmds)
 	for i, op := range sent {
 		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 			r.one(ctx, op)
