@@ -59,8 +59,9 @@ import (
 // master and the replicas it lists (durability), as SCRIPT LOAD is not
 // replicated and a failover promotes one; and again where one is met
 // answering NOSCRIPT (a replica attached or restarted since, a flushed
-// cache): runScript. A connection cut on that NOSCRIPT answer is an error
-// still.
+// cache): runScript. A connection cut on that NOSCRIPT answer is no error
+// where the server still does not know the script (ranNot: it could not
+// have run); where it does, it may have run, and it is one.
 
 // once is cmd, which go-redis sends at most once: never again after the
 // connection it went on failed (NoRetry), nor a pipeline that holds it.
@@ -256,14 +257,53 @@ func (r *Redis) loadScripts(step func() (context.Context, context.CancelFunc)) e
 }
 
 // runScript runs s alone on sc (onceOn: sent once) by its hash; where
-// the server does not know it (NOSCRIPT: nothing ran), every script is
-// loaded again, so that the others do not meet NOSCRIPT there next, and
-// s is sent again (by its text, where the load failed: Script.Run).
+// the server does not know it (NOSCRIPT: nothing ran; or its answer lost
+// with the connection, where the server does not know it still: ranNot),
+// every script is loaded again, so that the others do not meet NOSCRIPT
+// there next, and s is sent again (by its text, where the load failed:
+// Script.Run).
 func (r *Redis) runScript(ctx context.Context, sc redis.Scripter, s *redis.Script, keys []string, args ...any) *redis.Cmd {
 	cmd := s.EvalSha(ctx, sc, keys, args...)
-	if err := cmd.Err(); err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") {
+	if err := cmd.Err(); err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") && !r.ranNot(ctx, cmd) {
 		return cmd
 	}
 	_ = r.loadScripts(func() (context.Context, context.CancelFunc) { return ctx, func() {} })
 	return s.Run(ctx, sc, keys, args...)
+}
+
+// ranNot says whether cmd, an EVALSHA whose answer was lost with its
+// connection (a cut, a read timeout: not an answer, nor a refusal before
+// it was sent), is known not to have run: the server of its first key does
+// not know its script (SCRIPT EXISTS), so it was answered NOSCRIPT, as the
+// first script call on a server that forgot them (a flushed cache, a
+// replica attached since Open and promoted) is. A server that knows it
+// may have run it (or another loaded it since: a NOSCRIPT told apart from
+// nothing), and it stays an error. Left: a SCRIPT FLUSH, or a failover to
+// a server that never had the scripts, between the cut and this question
+// takes a script that ran for one that did not (SECURITY.md).
+func (r *Redis) ranNot(ctx context.Context, cmd redis.Cmder) bool {
+	args := cmd.Args()
+	if !lost(ctx, cmd.Err()) || len(args) < 4 || args[0] != "evalsha" {
+		return false
+	}
+	sha, _ := args[1].(string)
+	key, _ := args[3].(string)
+	var c redis.Cmdable = r.client
+	if cluster, ok := r.client.(*redis.ClusterClient); ok {
+		node, err := cluster.MasterForKey(ctx, key)
+		if err != nil {
+			return false
+		}
+		c = node
+	}
+	known, err := c.ScriptExists(ctx, sha).Result()
+	return err == nil && len(known) == 1 && !known[0]
+}
+
+// lost says whether err is a connection lost with its command on it (a
+// cut, a read timeout): no answer, nor a refusal before it was sent, and
+// not the caller's deadline.
+func lost(ctx context.Context, err error) bool {
+	var answer redis.Error
+	return err != nil && !errors.As(err, &answer) && !notRun(err) && ctx.Err() == nil
 }

@@ -210,7 +210,8 @@ func (r *Redis) lastingOp(ctx context.Context, op *Op) { op.Err = r.lasting(ctx,
 // DoBatch implements Batcher: the operations go in one pipeline (on a
 // cluster, one per node, sent side by side). A script the server does not
 // know (a new server, a failover, a flushed cache) is sent again alone,
-// which loads it.
+// which loads it, and so is a read or a window's count whose connection
+// was lost (the same made twice).
 func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	ctx, done, err := spend(ctx)
 	defer done()
@@ -232,7 +233,10 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	cmds := make([]redis.Cmder, len(sent))
 	r.pipelined(ctx, sent, cmds)
 	for i, op := range sent {
-		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		if err := cmds[i].Err(); err != nil && (strings.HasPrefix(err.Error(), "NOSCRIPT") || r.ranNot(ctx, cmds[i]) || !sentOnce(op) && lost(ctx, err)) {
+			// Not run (NOSCRIPT, its answer maybe lost: ranNot), or the
+			// same made twice (a read, a window's count: a pipeline holding
+			// a write that goes once is not sent again by go-redis): alone.
 			r.one(ctx, op)
 		} else {
 			r.read(op, cmds[i])
