@@ -72,3 +72,9 @@ func ScriptHashes() []string {
 	}
 	return hashes
 }
+
+// ClockWarnings are what a Redis store's Open warns of its instance's
+// clock, were it now.
+func ClockWarnings(st Store, now func() time.Time) []string {
+	return st.(*Redis).clockWarnings(context.Background(), now)
+}

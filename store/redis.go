@@ -163,6 +163,9 @@ func (r *Redis) Open(ctx context.Context) error {
 	if err != nil {
 		return r.failed(fmt.Errorf("redis store at %v: %v", addrs, err))
 	}
+	clockCtx, cancel := step()
+	defer cancel()
+	warnings = append(warnings, r.clockWarnings(clockCtx, time.Now)...)
 	for _, w := range warnings {
 		r.logger.Warn(w, zap.Strings("addresses", addrs))
 	}
