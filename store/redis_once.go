@@ -307,3 +307,29 @@ func lost(ctx context.Context, err error) bool {
 	var answer redis.Error
 	return err != nil && !errors.As(err, &answer) && !notRun(err) && ctx.Err() == nil
 }
+
+// sentAlone says which of a batch's operations sent (cmds: their
+// commands, answered) go again alone: a script the server did not know
+// (NOSCRIPT, which loads it: runScript), or whose answer was lost with
+// the connection where the server still does not know it (ranNot); and
+// where no command that may have run was lost with it (the batch fails
+// then: nothing more is asked), each lost command that is the same made
+// twice (a read, a window's count: go-redis sends a pipeline holding a
+// command that goes once never again).
+func (r *Redis) sentAlone(ctx context.Context, sent []*Op, cmds []redis.Cmder) []bool {
+	alone, failed := make([]bool, len(sent)), false
+	for i, op := range sent {
+		err := cmds[i].Err()
+		switch {
+		case err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT"):
+			alone[i] = true
+		case !failed && sentOnce(op) && lost(ctx, err):
+			alone[i] = r.ranNot(ctx, cmds[i])
+			failed = !alone[i]
+		}
+	}
+	for i, op := range sent {
+		alone[i] = alone[i] || !failed && !sentOnce(op) && lost(ctx, cmds[i].Err())
+	}
+	return alone
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -232,11 +231,9 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 	sent, split := r.sendable(run)
 	cmds := make([]redis.Cmder, len(sent))
 	r.pipelined(ctx, sent, cmds)
+	alone := r.sentAlone(ctx, sent, cmds)
 	for i, op := range sent {
-		if err := cmds[i].Err(); err != nil && (strings.HasPrefix(err.Error(), "NOSCRIPT") || r.ranNot(ctx, cmds[i]) || !sentOnce(op) && lost(ctx, err)) {
-			// Not run (NOSCRIPT, its answer maybe lost: ranNot), or the
-			// same made twice (a read, a window's count: a pipeline holding
-			// a write that goes once is not sent again by go-redis): alone.
+		if alone[i] {
 			r.one(ctx, op)
 		} else {
 			r.read(op, cmds[i])
