@@ -335,7 +335,8 @@ func reply(r *bufio.Reader, raw []byte) (_ []byte, counts bool, err error) {
 // Answer makes the proxy answer the next n commands named name (lower
 // case) itself with answer (a RESP line: "-LOADING …"), not passing them
 // on: a server refusing a command before it ran. For commands sent alone,
-// not in a pipeline.
+// or first in a pipeline (its answer is written at once, before those of
+// the commands passed on: TestABatchPartlyRefusedSendsTheRefusedAgain).
 func (w *Watch) Answer(name string, n int, answer string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
