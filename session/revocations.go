@@ -327,10 +327,15 @@ func (m *Manager) putBack(ctx context.Context) {
 	now := m.now()
 	var failed error
 	// In batches (one round trip each on Redis: 20,000 one at a time took
-	// ~20 s on a remote one, while this gate read no revocations). A Put,
-	// not PutIfAbsent, which a batch has not: the TTL it writes is at least
-	// the record's (told is after the revocation; a trust's, none), and any
-	// value revokes.
+	// ~20 s on a remote one, while this gate read no revocations). A
+	// session's is written only where the store holds none (PutIfAbsent):
+	// any value revokes, but one still there may be an end's mark
+	// (end@<ns>: an admin's end), which a step-up replacing that session
+	// reads to end what it became (signin's afterTheMove); a Put of
+	// "announced" over it (a failover that lost the log's last entries, not
+	// the records; StoreChanged on a store that kept them) undid that
+	// (endrace41). A trust's is a Put: its value is always 1, without
+	// expiry, as the end wrote it.
 	var b store.Batch
 	flush := func() {
 		if err := store.Do(ctx, m.store, &b); err != nil {
@@ -341,7 +346,7 @@ func (m *Manager) putBack(ctx context.Context) {
 	n := 0
 	for sid, told := range sids {
 		if ttl := told.Add(m.lifetime + Leeway).Sub(now); ttl > 0 {
-			b.Put(endkeys.Session(m.realm, sid), []byte(revokedAnnounced), ttl)
+			b.PutIfAbsent(endkeys.Session(m.realm, sid), []byte(revokedAnnounced), ttl)
 			if n++; n%putBackBatch == 0 {
 				flush()
 			}
