@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smsgate/caddy-smsgate/factor"
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
 )
@@ -48,6 +49,49 @@ func TestAPutBackKeepsAnEndsMark(t *testing.T) {
 		}
 		if m.Check(ctx, tok) != nil {
 			t.Error("the ended session is admitted after the put-back")
+		}
+	})
+}
+
+// TestAGateKnowsWhenTheLogToldItOfAnEnd (endrace41), on Badger and a real
+// Redis: an end of the previous release (1, no time) announced in the log
+// is known to a gate from when the log told it (KnewOfEndBefore: a
+// step-up whose sign-in began after then finds an end made before it),
+// not before, and not to a gate started since (an upgrade).
+func TestAGateKnowsWhenTheLogToldItOfAnEnd(t *testing.T) {
+	t.Parallel()
+	storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		now := time.Now().Truncate(time.Second)
+		m := managerOf(t, st, "r", &now)
+		m.poll(ctx)
+		tok, err := m.Issue(ctx, "alice", []factor.AMR{factor.AMRSMS}, Where{Browser: "Edge"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := m.Verify(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, value := endkeys.Session("r", cl.SID), []byte{1}
+		if err := st.Put(ctx, key, value, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if m.KnewOfEndBefore(cl.SID, now.Add(time.Hour)) {
+			t.Error("known before it was announced")
+		}
+		now = now.Add(time.Second)
+		read := now
+		if err := AnnounceEnd(ctx, st, key, value); err != nil {
+			t.Fatal(err)
+		}
+		m.poll(ctx)
+		if !m.KnewOfEndBefore(cl.SID, read.Add(time.Nanosecond)) || m.KnewOfEndBefore(cl.SID, read) {
+			t.Errorf("read at %v: known before just after %v, before it %v; want true, false", read,
+				m.KnewOfEndBefore(cl.SID, read.Add(time.Nanosecond)), m.KnewOfEndBefore(cl.SID, read))
+		}
+		if managerOf(t, st, "r", &now).KnewOfEndBefore(cl.SID, now.Add(time.Hour)) {
+			t.Error("a gate started since knows of it")
 		}
 	})
 }
