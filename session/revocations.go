@@ -327,15 +327,10 @@ func (m *Manager) putBack(ctx context.Context) {
 	now := m.now()
 	var failed error
 	// In batches (one round trip each on Redis: 20,000 one at a time took
-	// ~20 s on a remote one, while this gate read no revocations). A
-	// session's is written only where the store holds none (PutIfAbsent):
-	// any value revokes, but one still there may be an end's mark
-	// (end@<ns>: an admin's end), which a step-up replacing that session
-	// reads to end what it became (signin's afterTheMove); a Put of
-	// "announced" over it (a failover that lost the log's last entries, not
-	// the records; StoreChanged on a store that kept them) undid that
-	// (endrace41). A trust's is a Put: its value is always 1, without
-	// expiry, as the end wrote it.
+	// ~20 s on a remote one). A session's only where the store holds none:
+	// one still there may be an end's mark (end@<ns>), which a step-up
+	// replacing the session reads (signin's afterTheMove); "announced" put
+	// over it hid that end (endrace41). A trust's value is always 1.
 	var b store.Batch
 	flush := func() {
 		if err := store.Do(ctx, m.store, &b); err != nil {
