@@ -19,6 +19,12 @@ import (
 // with no expiry) or of one removed device (endkeys.Device, kept
 // session.LongestLifetime past the removal; no expiry when a previous
 // release wrote it): the live ones, with when each expires (Record.Until).
+// With them, and as them, the records of which session replaced another
+// (endkeys.ReplacedBy: a step-up's, kept for the replaced session's
+// remaining life), which an end of the replaced session follows
+// (endrace41: before, an end after an import ended the old session alone
+// and the one its step-up made lived); announced as nothing, counted as
+// no end.
 // After a move with the signing key (`--with-keys`, or the same
 // signing_key), a copy of a logged-out session was live again on the new
 // store, which held no end.
@@ -163,7 +169,7 @@ func (s *Admin) keepLaterEnds(ctx context.Context, list []end) (int, error) {
 		if err := s.tell(ctx, e.key, e.value, k); err != nil {
 			return kept, fmt.Errorf("announcing a session's end (%s): %w", writtenUntold, err)
 		}
-		if k == session.EndWritten {
+		if k == session.EndWritten && !strings.HasPrefix(e.key, endkeys.ReplacedByPrefix) {
 			kept++ // written and announced, as a user's revocation is counted
 		}
 	}

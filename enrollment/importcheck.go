@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 
 	"github.com/smsgate/caddy-smsgate/session"
@@ -31,6 +32,14 @@ func checkImported(key string, value []byte) error {
 	if strings.HasPrefix(key, "keys/") {
 		if why := session.KeyRecordProblem(key, value); why != "" {
 			return &ImportError{Key: key, Why: why}
+		}
+	}
+	if strings.HasPrefix(key, endkeys.ReplacedByPrefix) {
+		// Which session replaced one (endrace41): a session's ID, which
+		// an end of the one replaced ends.
+		parts, ok := store.SplitKey(key)
+		if !ok || len(parts) != 3 || parts[1] == "" || parts[2] == "" || !isSID(value) {
+			return &ImportError{Key: key}
 		}
 	}
 	for _, kind := range userRecords {
@@ -62,6 +71,20 @@ func checkImported(key string, value []byte) error {
 		}
 	}
 	return nil
+}
+
+// isSID reports whether v could be a session's ID (session's rand.Text:
+// 26 base32 letters and digits): short, letters and digits only.
+func isSID(v []byte) bool {
+	if len(v) == 0 || len(v) > 64 {
+		return false
+	}
+	for _, c := range v {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // maxKeyShown is how much of a refused record's key an ImportError names.

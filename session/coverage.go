@@ -198,3 +198,12 @@ func (c *coverage) known() (sids, trusts, users map[string]time.Time) {
 	}
 	return sids, trusts, users
 }
+
+// toldBefore reports whether the log told this gate of sid's revocation
+// before t (by its clock): then that revocation was made before t.
+func (c *coverage) toldBefore(sid string, t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at, ok := c.sids[sid]
+	return ok && at.Before(t)
+}

@@ -101,6 +101,14 @@ func EndedItself(ctx context.Context, st store.Store, realm, sid string) (own bo
 	return byEnd && own, at, err
 }
 
+// KnewOfEndBefore reports whether this gate had read sid's revocation in
+// the log before t (its clock): whatever ended sid did so before t. For an
+// end whose record says no time (the previous release's 1: EndedItself's
+// zero), where a step-up must tell an end made before its sign-in began
+// from one made during it (signin's endedBeforeTheMove, endrace41); false
+// where this gate was not told (it started since, or not yet).
+func (m *Manager) KnewOfEndBefore(sid string, t time.Time) bool { return m.covered.toldBefore(sid, t) }
+
 // endOf reads sid's revocation record (readEnd); none is no end.
 func endOf(ctx context.Context, st store.Store, realm, sid string) (byEnd, own bool, at time.Time, err error) {
 	by, err := st.Get(ctx, endkeys.Session(realm, sid))

@@ -2,9 +2,12 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
+	"github.com/smsgate/caddy-smsgate/internal/endkeys"
 	"github.com/smsgate/caddy-smsgate/store"
 )
 
@@ -24,7 +27,7 @@ import (
 // two sees the other, in any order of their steps.
 
 // replacedKey is the record of which session replaced sid in its browser.
-func replacedKey(realm, sid string) string { return store.Key("replaced-by", realm, sid) }
+func replacedKey(realm, sid string) string { return endkeys.ReplacedBy(realm, sid) }
 
 // maxFollowed bounds how many replacements an end follows (each step-up
 // of one browser is one): past it, the rest stands as before.
@@ -71,7 +74,64 @@ func endNotListed(ctx context.Context, st store.Store, realm, user, sid string, 
 			return nil, err
 		}
 	}
-	return endWith(ctx, st, realm, user, next, now, endInvites, hops-1)
+	return endFollowed(ctx, st, realm, user, next, now, endInvites, hops-1)
+}
+
+// endFollowed is endWith of next, a session that replaced one ended
+// (replacedBy), and where her index does not hold next at all, nor has
+// next ended by its own end, its end all the same (endUnlisted): an
+// import carries the record of the replacement (endkeys.Carried), not
+// her index (endrace41: the admin's end of the old session after a move
+// ended nothing, and the new one lived); a sign-in whose listing failed
+// (note) leaves it unlisted too.
+func endFollowed(ctx context.Context, st store.Store, realm, user, next string, now time.Time, endInvites func(Info) error, hops int) (*Info, error) {
+	ended, err := endWith(ctx, st, realm, user, next, now, endInvites, hops)
+	if !errors.Is(err, ErrNoSession) {
+		return ended, err
+	}
+	return endUnlisted(ctx, st, realm, user, next, now, endInvites)
+}
+
+// endUnlisted ends sid, which followed an end (endFollowed), where its
+// user's index has no entry of it and it has no record of its own end:
+// its own end's mark, for as long as any session can last
+// (LongestLifetime: its expiry is in its index entry alone), announced,
+// and the invites minted in it (endInvites). What it came from (a trust,
+// a device) is not known without its entry, and stays. ErrNoSession
+// where it is listed (ended with all hers: endedAgain) or has ended.
+func endUnlisted(ctx context.Context, st store.Store, realm, user, sid string, now time.Time, endInvites func(Info) error) (*Info, error) {
+	var b store.Batch
+	own, index := b.Get(endkeys.Session(realm, sid)), b.Get(sessionsKey(realm, user))
+	if err := store.Do(ctx, st, &b); err != nil {
+		return nil, err
+	}
+	if !errors.Is(own.Err, store.ErrNotFound) {
+		if own.Err != nil {
+			return nil, own.Err
+		}
+		return nil, ErrNoSession // ended
+	}
+	if index.Err == nil {
+		var list []Info
+		if err := json.Unmarshal(index.Value, &list); err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(list, func(s Info) bool { return s.SID == sid }) {
+			return nil, ErrNoSession
+		}
+	} else if !errors.Is(index.Err, store.ErrNotFound) {
+		return nil, index.Err
+	}
+	s := Info{SID: sid, Issued: now, Expires: now.Add(LongestLifetime)}
+	if err := revokeListed(ctx, st, realm, []Info{s}, now, func(Info) bool { return true }, sid); err != nil {
+		return nil, err
+	}
+	if endInvites != nil {
+		if err := endInvites(s); err != nil {
+			return nil, err
+		}
+	}
+	return &s, nil
 }
 
 // endWhatItBecame ends the session that replaced sid, if any, once sid's
@@ -83,7 +143,7 @@ func endWhatItBecame(ctx context.Context, st store.Store, realm, user, sid strin
 	if err != nil || next == "" || hops <= 0 {
 		return err
 	}
-	if _, err := endWith(ctx, st, realm, user, next, now, endInvites, hops-1); err != nil && !errors.Is(err, ErrNoSession) {
+	if _, err := endFollowed(ctx, st, realm, user, next, now, endInvites, hops-1); err != nil && !errors.Is(err, ErrNoSession) {
 		return err
 	}
 	return nil

@@ -157,13 +157,18 @@ func (e Ends) afterTheMove(ctx context.Context, user, oldSID, sid string) sessio
 // her end of old would have ended what old became (endFollowing,
 // review39 R1; a step-up is no way out of an end made meanwhile); a
 // sign-in that began after the end (the browser signing in again once
-// ended) stands. An end of the release before says no time: not ended.
+// ended) stands. An end of the release before (1) says no time
+// (endrace41): taken as made after the sign-in began, as its mark found
+// after the move is (afterTheMove: erring toward ending), unless this
+// gate had read it in the log before then (session.Manager.KnewOfEndBefore:
+// a gate that ran meanwhile knows; one started since, an upgrade, does
+// not, and that browser signs in once more).
 func (e Ends) endedBeforeTheMove(ctx context.Context, user, oldSID, sid string) session.MintedEnd {
 	byEnd, at, err := session.EndedItself(ctx, e.Store, e.Realm, oldSID)
 	if err != nil {
 		e.log().Warn("reading whether the replaced session was ended by an admin as it was replaced; the new session stands", zap.Error(err))
 	}
-	if !byEnd || at.IsZero() {
+	if !byEnd {
 		return session.MintedEnd{}
 	}
 	live, err := session.Sessions(ctx, e.Store, e.Realm, user, e.Now())
@@ -171,7 +176,10 @@ func (e Ends) endedBeforeTheMove(ctx context.Context, user, oldSID, sid string) 
 		e.log().Warn("reading the new session of a replaced session an admin ended; it stands", zap.Error(err))
 	}
 	i := slices.IndexFunc(live, func(s session.Info) bool { return s.SID == sid })
-	if i < 0 || live[i].BeganAt().After(at) {
+	if i < 0 {
+		return session.MintedEnd{}
+	}
+	if began := live[i].BeganAt(); at.IsZero() && e.Sessions.KnewOfEndBefore(oldSID, began) || !at.IsZero() && began.After(at) {
 		return session.MintedEnd{}
 	}
 	minted, _ := e.endFollowing(ctx, user, oldSID, sid)

@@ -19,6 +19,9 @@ const (
 	trust   = "revoked-trust"
 	user    = "revoked-user"
 	device  = "revoked-device"
+	// replacedBy is not an end: which session replaced a session in its
+	// browser (a step-up), which an end of that session follows.
+	replacedBy = "replaced-by"
 )
 
 // Session is the key of one session's end (a logout, the admin's end of
@@ -47,11 +50,22 @@ func User(realm, name string) string { return store.Key(user, realm, name) }
 // expiry, and counts.
 func Device(realm, user, id string) string { return store.Key(device, realm, user, id) }
 
+// ReplacedBy is the key of the record of which session replaced sid in
+// its browser (session.NoteReplaced: a step-up, a phone's confirmation),
+// kept for sid's remaining life: an end of sid follows it there
+// (session.EndWith).
+func ReplacedBy(realm, sid string) string { return store.Key(replacedBy, realm, sid) }
+
+// ReplacedByPrefix is the prefix of those records (ReplacedBy).
+const ReplacedByPrefix = replacedBy + "/"
+
 // Carried are the prefixes of the ends an export carries with when each
-// expires (a session's, a device's; a trust's, none); UserPrefix, a
-// user's revocation's, which has no expiry and goes with a user's lasting
-// records.
-var Carried = []string{session + "/", trust + "/", device + "/"}
+// expires (a session's, a device's; a trust's, none), and of the records
+// of which session replaced another (ReplacedBy, endrace41: without it,
+// an end after an import did not follow a step-up made before the
+// export); UserPrefix, a user's revocation's, which has no expiry and
+// goes with a user's lasting records.
+var Carried = []string{session + "/", trust + "/", device + "/", ReplacedByPrefix}
 
 // DevicePrefix is the prefix of devices' ends (Device).
 const DevicePrefix = device + "/"
