@@ -86,7 +86,10 @@ func (s *Strangers) tallies() *Tallies {
 // *LimitError (stranger_ip, stranger_net or strangers) saying how long to
 // wait. Only an admitted request reaches the store.
 func (s *Strangers) Admit(ctx context.Context, realm, ip string) error {
-	return s.admit(ctx, realm, ip, "", "strangers")
+	if err := s.admitAddress(realm, ip, ""); err != nil {
+		return err
+	}
+	return s.countTotal(ctx, realm, "strangers")
 }
 
 // AdmitAddress is Admit's part in memory: per client IP and per IPv6 /48.
@@ -117,15 +120,6 @@ func (s *Strangers) AdmitKnown(ctx context.Context, realm, ip, user string) erro
 		return err
 	}
 	return s.countTotal(ctx, realm, "strangers-known")
-}
-
-// admit is Admit with the address tallies' keys ending in side, counted
-// in the total named total.
-func (s *Strangers) admit(ctx context.Context, realm, ip, side, total string) error {
-	if err := s.admitAddress(realm, ip, side); err != nil {
-		return err
-	}
-	return s.countTotal(ctx, realm, total)
 }
 
 // countTotal counts one request in the total named total of realm, in a
