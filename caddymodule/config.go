@@ -242,7 +242,8 @@ type Gate struct {
 	// And what strangers may make the gate keep (a login form's names,
 	// passkey sign-ins begun): stranger_ip 60/h (per IP, IPv6 per /64),
 	// stranger_net 600/h (per IPv6 /48), strangers 5000/h (in total: the
-	// bound on the store).
+	// bound on the store); known_user, one user's share of the known
+	// browsers' total (as large): a hundredth of strangers (50/h).
 	Limits map[string]Limit `json:"limits,omitempty"`
 
 	// Wrong codes from one user and IP before a lockout. Default: 10.

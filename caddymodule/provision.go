@@ -256,7 +256,7 @@ func (g *gate) buildEnrollment(ctx caddy.Context, c *Gate, s *settled) (*enrollm
 	}
 	g.keys = keys
 	var devices *enrollment.Devices
-	g.strangers = (&enrollment.Strangers{IP: s.limits.StrangerIP, Net: s.limits.StrangerNet, Total: s.limits.Strangers, Store: g.store, Now: g.now}).Shared(ctx, c.Realm, g.storeID, g.watch.Epoch().ID())
+	g.strangers = (&enrollment.Strangers{IP: s.limits.StrangerIP, Net: s.limits.StrangerNet, Total: s.limits.Strangers, KnownUser: s.limits.KnownUser, Store: g.store, Now: g.now}).Shared(ctx, c.Realm, g.storeID, g.watch.Epoch().ID())
 	g.challenges, devices, g.admin = enrollment.New(&enrollment.Core{Store: g.store, CodeKey: keys.Code,
 		PhoneKey: s.phoneKey, Limits: s.limits, Secrets: keys.Apps, WebAuthn: g.webauthn, VerifyUser: c.Identity == IdentityNone,
 		Strangers: g.strangers, Now: g.now, Announce: session.AnnounceEndBy(g.now), Logger: g.logger}, enrollment.Challenges{

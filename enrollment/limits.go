@@ -39,6 +39,11 @@ type Limits struct {
 	// make the gate keep: per client IP, per IPv6 /48, and in total
 	// (see Strangers).
 	StrangerIP, StrangerNet, Strangers Rate
+	// KnownUser is one known user's share of the known browsers' total
+	// of passkey sign-ins begun at a login form (as large as Strangers):
+	// where a config sets none, a KnownUserShare-th of Strangers, in its
+	// window (knownshare.go).
+	KnownUser Rate
 
 	// LockAfter wrong codes from one (user, IP) lock that pair out for
 	// Lockout, doubling with each further round, up to a day.
@@ -71,6 +76,7 @@ var DefaultLimits = Limits{
 	StrangerIP:     Rate{60, time.Hour},
 	StrangerNet:    Rate{600, time.Hour},
 	Strangers:      Rate{5000, time.Hour},
+	KnownUser:      Rate{50, time.Hour}, // knownUserOf(Strangers)
 	LockAfter:      10,
 	Lockout:        time.Minute,
 	MaxFailures:    MaxMaxFailures,
@@ -89,13 +95,14 @@ func (rate Rate) Check(name string) error {
 
 // LimitNames are the limits a config sets by name (limit <name> …).
 var LimitNames = []string{"user", "number", "ip", "country", "voice", "global_enrolled", "global_new", "guesses",
-	"stranger_ip", "stranger_net", "strangers"}
+	"stranger_ip", "stranger_net", "strangers", "known_user"}
 
 // Named is the limit a config calls name, or nil if there is none.
 func (l *Limits) Named(name string) *Rate {
 	place := map[string]*Rate{"user": &l.User, "number": &l.Number, "ip": &l.IP, "country": &l.Country, "voice": &l.Voice,
 		"global_enrolled": &l.GlobalEnrolled, "global_new": &l.GlobalNew, "guesses": &l.Guesses,
-		"stranger_ip": &l.StrangerIP, "stranger_net": &l.StrangerNet, "strangers": &l.Strangers}
+		"stranger_ip": &l.StrangerIP, "stranger_net": &l.StrangerNet, "strangers": &l.Strangers,
+		"known_user": &l.KnownUser}
 	return place[name]
 }
 
@@ -119,6 +126,9 @@ func Configured(rates map[string]Rate, lockAfter int, lockout time.Duration, max
 			return l, err
 		}
 		*r = rate
+	}
+	if _, set := rates["known_user"]; !set && l.Strangers.Count > 0 && l.Strangers.Window > 0 {
+		l.KnownUser = knownUserOf(l.Strangers) // a share of the total the config set
 	}
 	if lockAfter != 0 {
 		l.LockAfter = lockAfter

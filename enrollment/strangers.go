@@ -25,8 +25,12 @@ import (
 // MaxTallies.
 type Strangers struct {
 	IP, Net, Total Rate
-	Store          store.Store
-	Now            func() time.Time
+	// KnownUser is one known user's share of the known browsers' total
+	// (AdmitKnown): counted in the store before the total, so that a
+	// request her share refuses spends none of it (knownshare.go).
+	KnownUser Rate
+	Store     store.Store
+	Now       func() time.Time
 	// Tallies are the addresses' counts: nil, the Strangers' own (own);
 	// a realm's gates' on one store (Shared).
 	Tallies *Tallies
@@ -82,7 +86,10 @@ func (s *Strangers) tallies() *Tallies {
 // *LimitError (stranger_ip, stranger_net or strangers) saying how long to
 // wait. Only an admitted request reaches the store.
 func (s *Strangers) Admit(ctx context.Context, realm, ip string) error {
-	return s.admit(ctx, realm, ip, "", "strangers")
+	if err := s.admitAddress(realm, ip, ""); err != nil {
+		return err
+	}
+	return s.countTotal(ctx, realm, "strangers")
 }
 
 // AdmitAddress is Admit's part in memory: per client IP and per IPv6 /48.
@@ -101,17 +108,23 @@ func (s *Strangers) AdmitAddress(realm, ip string) error { return s.admitAddress
 // made the store keep what it was asked, unbounded. The tallies are the
 // known user's (the cookie's subject) at the address: a known browser of
 // another user there does not spend hers (attack40 H2; they are kept in
-// memory, so an upgrade carries none over).
+// memory, so an upgrade carries none over). The total is the realm's, so
+// one user's share of it is bounded too (KnownUser, shareOf): without that,
+// her own cookie sent from many addresses spent it for every known browser
+// of the realm (attack40 H3).
 func (s *Strangers) AdmitKnown(ctx context.Context, realm, ip, user string) error {
-	return s.admit(ctx, realm, ip, store.Key("", "known", user), "strangers-known")
-}
-
-// admit is Admit with the address tallies' keys ending in side, counted
-// in the total named total.
-func (s *Strangers) admit(ctx context.Context, realm, ip, side, total string) error {
-	if err := s.admitAddress(realm, ip, side); err != nil {
+	if err := s.admitAddress(realm, ip, store.Key("", "known", user)); err != nil {
 		return err
 	}
+	if err := s.shareOf(ctx, realm, user); err != nil {
+		return err
+	}
+	return s.countTotal(ctx, realm, "strangers-known")
+}
+
+// countTotal counts one request in the total named total of realm, in a
+// round trip of its own, or refuses it.
+func (s *Strangers) countTotal(ctx context.Context, realm, total string) error {
 	var b store.Batch
 	op := s.total(&b, total, realm)
 	if err := store.Do(ctx, s.Store, &b); err != nil {
@@ -164,9 +177,13 @@ func (s *Strangers) Refusal(op *store.Op) error {
 	if op == nil || op.Err != nil || op.N <= int64(s.Total.Count) {
 		return nil
 	}
-	w := int64(s.Total.Window)
-	now := s.Now()
-	return &LimitError{Limit: "strangers", Wait: time.Unix(0, (now.UnixNano()/w+1)*w).Sub(now)}
+	return &LimitError{Limit: "strangers", Wait: untilNextWindow(s.Now(), s.Total.Window)}
+}
+
+// untilNextWindow is how long from now until the next of the clock-aligned
+// windows of length w begins.
+func untilNextWindow(now time.Time, w time.Duration) time.Duration {
+	return time.Unix(0, (now.UnixNano()/int64(w)+1)*int64(w)).Sub(now)
 }
 
 // count adds one to key's tally, in part of the tallies, under rate, or

@@ -20,7 +20,10 @@ import (
 // its address, apart from strangers' (enrollment.Strangers.AdmitKnown):
 // counted with theirs, a stranger at the owner's address (a shared NAT)
 // spent her passkey sign-ins, and she spent his; and apart for each known
-// user, so that another user's known browser there spends none of hers.
+// user, so that another user's known browser there spends none of hers;
+// the known browsers' total, the realm's, takes at most her share
+// (known_user), so that her cookie from many addresses spends it for no
+// other user.
 func (s *Service) AdmitStranger(ctx context.Context, sc *enrollment.Scope, known, name string, whole bool) error {
 	if (known != "" && known == name) || (!whole && !s.Identity.NamesThemselves()) {
 		return nil
