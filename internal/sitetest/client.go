@@ -38,10 +38,10 @@ func NewClient(t *testing.T, user string) *Client {
 // shared is the clients' transport for plain HTTP, the sites' scheme: one
 // pool of kept-alive connections for every client of the binary. With a
 // transport a client, each dialled its own: caddymodule's run dialled 2,147
-// connections (1,100 now, about one a site started: a reload closes them),
-// 1.2 s of its tests' side's CPU profile (speed40b), the Caddy children's
-// accepts besides. A connection carries no state of
-// a browser (its cookies are its jar's, its identity each request's
+// connections, 1,100 now (about one and a half a site started: a reload
+// closes them); the CPU that saves was below the runs' noise (speed41a,
+// docs/TESTING.md). A connection carries no state of a browser (its
+// cookies are its jar's, its identity each request's
 // header); OnLoopback, whose address is the connection's, has a transport
 // of its own, as does HTTPS (HTTP/2 puts every request to a host on one
 // connection: a server's GOAWAY, at a reload, would reach every client of
