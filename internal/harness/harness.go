@@ -44,6 +44,7 @@ func Loopback(from net.IP) *http.Transport {
 	return &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			_, port, _ := net.SplitHostPort(addr)
+			logDial(port)
 			return d.DialContext(ctx, network, "127.0.0.1:"+port)
 		},
 		ForceAttemptHTTP2:     true,
@@ -52,6 +53,20 @@ func Loopback(from net.IP) *http.Transport {
 		TLSHandshakeTimeout:   5 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true},
+	}
+}
+
+// dialLogEnv names a file where each dial of a Loopback transport appends
+// a line (the port dialled), to count a run's connections: a transport a
+// browser dialled each of its own (speed41a).
+const dialLogEnv = "SMSGATE_HARNESS_DIALLOG"
+
+func logDial(port string) {
+	if name := os.Getenv(dialLogEnv); name != "" {
+		if f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+			_, _ = f.WriteString(port + "\n")
+			_ = f.Close()
+		}
 	}
 }
 

@@ -46,9 +46,20 @@ func LoadCaddyfile(t *testing.T, cfg string) (int, string) {
 
 func adminAs(t *testing.T, at ports, contentType, method, path, body string) (int, http.Header, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, at.withPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	res, err := adminClient.Do(req)
+	do := func() (*http.Response, error) {
+		req, _ := http.NewRequest(method, at.withPorts("http://localhost:{ADMIN_PORT}")+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		return adminClient.Do(req)
+	}
+	res, err := do()
+	if swapped(err) {
+		// The admin server a load just replaced (the site's start, the
+		// line before) took the connection and closed it unread, as post
+		// says: asked again, once (speed41a's run: the first addUser
+		// after a start, `read: connection reset by peer`). A request it
+		// read it answers: Caddy shuts it down gracefully.
+		res, err = do()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
