@@ -46,6 +46,9 @@ func parseDirective(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 	if err := site.CheckRealm(sg); err != nil {
 		return nil, err
 	}
+	if err := site.CheckClientCert(sg); err != nil {
+		return nil, err
+	}
 	place := site.Place(sg)
 	if err := place.CheckIdentity(sg); err != nil {
 		return nil, err
