@@ -67,7 +67,7 @@ type setterWalk struct {
 	// certIdentity is the first gate's identity that reads a TLS client
 	// certificate's field (checkClientCerts).
 	certIdentity string
-	seen     map[*caddyhttp.Subroute]bool
+	seen         map[*caddyhttp.Subroute]bool
 }
 
 func (w *setterWalk) routes(routes caddyhttp.RouteList) {
