@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-
 )
 
 // How the admin's tools read a request's body.
