@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-
-	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 )
 
 // How the admin's tools read a request's body.
@@ -25,7 +23,7 @@ func decodeBody(body io.Reader, v any) error {
 		return decodeError(err)
 	}
 	if key := twiceNamed(raw); key != "" {
-		return badRequest(fmt.Sprintf("the request body names the field %s twice: name it once", textsafe.Escape(key)))
+		return badRequest(fmt.Sprintf("the request body names the field %s twice: name it once", echo(key)))
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -78,7 +76,7 @@ func decodeError(err error) error {
 		return err
 	}
 	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return badRequest(fmt.Sprintf("the request body's field %s is not one this request takes: check its spelling", textsafe.Escape(field)))
+		return badRequest(fmt.Sprintf("the request body's field %s is not one this request takes: check its spelling", echo(field)))
 	}
 	return &adminError{http.StatusBadRequest, fmt.Errorf("the request body is not valid JSON: %v", err)}
 }

@@ -13,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/smsgate/caddy-smsgate/figures"
-	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/pumping"
 )
 
@@ -85,7 +84,7 @@ func (s *Site) ResumePumping(ctx context.Context, place string) (*pumping.Pause,
 	}
 	p, err := s.PumpingGuard.Offline(s.Store, s.now).Resume(ctx, s.Realm, place)
 	if errors.Is(err, pumping.ErrNotPaused) {
-		return nil, &adminError{http.StatusNotFound, errors.New(textsafe.Escape(place) + " is not paused")}
+		return nil, &adminError{http.StatusNotFound, errors.New(echo(place) + " is not paused")}
 	}
 	if err != nil {
 		return nil, err

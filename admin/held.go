@@ -6,7 +6,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/smsgate/caddy-smsgate/internal/textsafe"
 	"github.com/smsgate/caddy-smsgate/words"
 )
 
@@ -16,7 +15,7 @@ import (
 // said once the revocation was written all the same (a session from
 // before sessions were listed is in no list, and ends with it).
 func noSuchUser(user string) error {
-	return &adminError{http.StatusNotFound, words.Newf("console.no_such_user", "user", textsafe.Escape(user))}
+	return &adminError{http.StatusNotFound, words.Newf("console.no_such_user", "user", echo(user))}
 }
 
 // checkControls refuses a user's name with a control character or
@@ -26,7 +25,7 @@ func noSuchUser(user string) error {
 // reset must still reach.)
 func checkControls(user string) error {
 	if !utf8.ValidString(user) || strings.IndexFunc(user, unicode.IsControl) >= 0 {
-		return badRequest("user: a name has no control characters and is valid UTF-8: " + textsafe.Escape(user) + " is not a user's name")
+		return badRequest("user: a name has no control characters and is valid UTF-8: " + echo(user) + " is not a user's name")
 	}
 	return nil
 }

@@ -49,6 +49,9 @@ func checkIdentitySetters(app *caddyhttp.App) error {
 		if srv.Errors != nil {
 			w.routes(srv.Errors.Routes)
 		}
+		if err := checkClientCerts(name, srv, w.certIdentity); err != nil {
+			return err
+		}
 		if w.identity == "" || w.setter == "" {
 			continue
 		}
@@ -61,7 +64,10 @@ func checkIdentitySetters(app *caddyhttp.App) error {
 type setterWalk struct {
 	identity string // the first gate's identity (not none)
 	setter   string // the first map or vars that writes one, described
-	seen     map[*caddyhttp.Subroute]bool
+	// certIdentity is the first gate's identity that reads a TLS client
+	// certificate's field (checkClientCerts).
+	certIdentity string
+	seen         map[*caddyhttp.Subroute]bool
 }
 
 func (w *setterWalk) routes(routes caddyhttp.RouteList) {
@@ -106,6 +112,9 @@ func (w *setterWalk) handlers(handlers []caddyhttp.MiddlewareHandler) {
 				if id := identityOf(h); id != "none" {
 					w.identity = id
 				}
+			}
+			if id := identityOf(h); h.CaddyModule().ID == "http.handlers.smsgate" && w.certIdentity == "" && siteblock.ReadsClientCert(id) {
+				w.certIdentity = id
 			}
 		}
 	}

@@ -382,9 +382,9 @@ func heldRealm(ctx context.Context, st store.Store, realm string, newRealm bool)
 	case slices.Contains(realms, realm):
 		return realm, nil
 	case !newRealm:
-		return "", fmt.Errorf("the store holds no realm %s (realms: %s): check --realm and --store", realm, held)
+		return "", fmt.Errorf("the store holds no realm %s (realms: %s): check --realm and --store", echo(realm), held)
 	case !textsafe.Clean(realm) || strings.ContainsAny(realm, "/ ") || len(realm) > 253:
-		return "", fmt.Errorf("realm %q is not a host name", realm)
+		return "", fmt.Errorf("realm \"%s\" is not a host name", echo(realm))
 	}
 	return realm, nil
 }

@@ -153,7 +153,7 @@ func checkName(user string) error {
 func checkImport(realm string, records []enrollment.Record) error {
 	for _, r := range records {
 		if of := r.Realm(); of != "" && of != realm {
-			of := textsafe.Escape(of) // a hand-edited file's direction mark, shown
+			of := echo(of) // a hand-edited file's direction mark, shown
 			return badRequest(fmt.Sprintf("the file holds records of realm %s, not %s: import it into realm %s, or export realm %s", of, realm, of, realm))
 		}
 	}
@@ -244,7 +244,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		}
 		ended, err := ends.EndSession(ctx, req.User, req.ID, req.by)
 		if errors.Is(err, session.ErrNoSession) {
-			return nil, &adminError{http.StatusNotFound, words.Newf("console.no_session", "user", textsafe.Escape(req.User))}
+			return nil, &adminError{http.StatusNotFound, words.Newf("console.no_session", "user", echo(req.User))}
 		}
 		return mintedAnswer(map[string]any{"ended": req.ID}, ended.Minted), err
 	case "invites":
@@ -252,11 +252,11 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		if req.TTL != "" {
 			d, err := caddy.ParseDuration(req.TTL)
 			if err != nil || d <= 0 {
-				return nil, badRequest(fmt.Sprintf("ttl: %q is not a duration", req.TTL))
+				return nil, badRequest(fmt.Sprintf("ttl: %s is not a duration", echo(req.TTL)))
 			}
 			if d > enrollment.MaxInviteTTL {
 				return nil, badRequest(fmt.Sprintf("ttl: %s is longer than an invite may work (%s at most: mint a new one when it ends)",
-					req.TTL, "720h, 30 days"))
+					echo(req.TTL), "720h, 30 days"))
 			}
 			ttl = d
 		}
@@ -278,7 +278,7 @@ func adminOp(ctx context.Context, svc *enrollment.Admin, tell *signin.Service, l
 		_, path, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(link, "https://"), "http://"), "/")
 		return withNote(map[string]string{"url": link, "path": "/" + path, "expires": svc.Now().Add(ttl).UTC().Format(time.RFC3339)}, note), nil
 	}
-	return nil, &adminError{http.StatusNotFound, fmt.Errorf("unknown operation %q", op)}
+	return nil, &adminError{http.StatusNotFound, fmt.Errorf("unknown operation %s", echo(op))}
 }
 
 // removalAnswer is answer, a device's removal's, with whether r withdrew

@@ -274,7 +274,7 @@ func pick(sites []*Site, realm string) (*Site, error) {
 	case realm == "":
 		realm = realms[0]
 	case !slices.Contains(realms, realm):
-		return nil, &adminError{http.StatusNotFound, fmt.Errorf("no smsgate handler serves realm %s (realms: %s)", realm, strings.Join(realms, ", "))}
+		return nil, &adminError{http.StatusNotFound, fmt.Errorf("no smsgate handler serves realm %s (realms: %s)", echo(realm), strings.Join(realms, ", "))}
 	}
 	var found *Site
 	for _, s := range sites {

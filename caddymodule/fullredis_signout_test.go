@@ -31,7 +31,11 @@ import (
 // of 2,000-byte values alone, left room for them: its sign-out's 200 had
 // reached the store). Settled: the sign-out answers 503 where Redis is
 // full; with Revoke's write errors swallowed (checked) it answered 200 and
-// the other instance took the cookie once memory was freed.
+// the other instance took the cookie once memory was freed. Redis is held
+// full (redistest.Junk.Hold): filled to the brim, it took a small write
+// again once it freed some memory on its own, and some runs took the 200
+// path, the 503 one unexercised (close19 Left 5); the test frees 100 kB
+// itself, as Redis may, and the 503 path runs every time.
 func TestASignOutOnAFullRedisIsToldOrReachesAnotherInstance(t *testing.T) {
 	sitetest.Parallel(t)
 	r := redistest.StartWith(t, "--maxmemory", "4mb", "--maxmemory-policy", "noeviction")
@@ -67,17 +71,19 @@ func TestASignOutOnAFullRedisIsToldOrReachesAnotherInstance(t *testing.T) {
 
 	c := redis.NewClient(&redis.Options{Addr: r.Addr})
 	defer c.Close()
-	junk := strings.Repeat("x", 2000)
-	full := &redistest.Junk{C: c} // large values, then small ones: full for a gate's small writes too
-	full.Fill(t, ctx)
 	tok := a.CSRF("/.smsgate/logout")
-	full.Fill(t, ctx) // the page's GET may have freed some
+	full := &redistest.Junk{C: c} // large values, then small ones
+	full.Fill(t, ctx)
+	full.Hold(t, ctx)     // full whatever Redis frees on its own (small41: the 200 path, some runs)
+	full.Drop(t, ctx, 50) // as it does: 100 kB freed, still full
+	if err := c.Set(ctx, "probe", "x", 0).Err(); err == nil || !strings.Contains(err.Error(), "OOM") {
+		t.Fatalf("a small write on the Redis held full: %v, want OOM", err)
+	}
 	res := a.Post("/.smsgate/logout", url.Values{"csrf": {tok}})
-	t.Logf("sign-out on a full Redis: %d (a write just after it: %v)", res.StatusCode, c.Set(ctx, "probe", junk, 0).Err())
 	switch {
-	case res.StatusCode != http.StatusOK && res.StatusCode != http.StatusServiceUnavailable:
-		t.Fatalf("sign-out on a full Redis: %d, want 503 or 200", res.StatusCode)
-	case res.StatusCode == http.StatusServiceUnavailable && a.Cookie("smsgate_session") != stolen:
+	case res.StatusCode != http.StatusServiceUnavailable:
+		t.Fatalf("sign-out on a full Redis: %d, want 503 (the 200 path is a Redis that took the write)", res.StatusCode)
+	case a.Cookie("smsgate_session") != stolen:
 		t.Fatal("the failed sign-out dropped the cookie: she cannot try again")
 	}
 	// Memory freed (whatever the full Redis refused meanwhile), the other
@@ -88,14 +94,9 @@ func TestASignOutOnAFullRedisIsToldOrReachesAnotherInstance(t *testing.T) {
 	if b.Check(ctx, other.Cookie("smsgate_session")) == nil {
 		t.Fatal("the other instance takes no session at all: the test proves nothing")
 	}
-	if res.StatusCode == http.StatusOK && b.Check(ctx, stolen) != nil {
-		t.Fatal("HOLE: the sign-out answered done on a full Redis, and the other instance still takes the cookie")
-	}
-	if res.StatusCode != http.StatusOK {
-		tok = a.CSRF("/.smsgate/logout")
-		sitetest.Expect(t, a.Post("/.smsgate/logout", url.Values{"csrf": {tok}}), http.StatusOK, "")
-		s.Advance(session.RevocationPoll + time.Second)
-	}
+	tok = a.CSRF("/.smsgate/logout")
+	sitetest.Expect(t, a.Post("/.smsgate/logout", url.Values{"csrf": {tok}}), http.StatusOK, "")
+	s.Advance(session.RevocationPoll + time.Second)
 	if b.Check(ctx, stolen) != nil {
 		t.Fatal("the other instance takes the cookie after the sign-out")
 	}

@@ -43,7 +43,7 @@ func parseDirective(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 		g.Realm = name
 	}
 	sg := g.siteGate(written)
-	if err := site.CheckRealm(sg); err != nil {
+	if err := cmp.Or(site.CheckRealm(sg), site.CheckClientCert(sg)); err != nil {
 		return nil, err
 	}
 	place := site.Place(sg)
