@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -172,5 +174,51 @@ func TestAnImportRefusesPasskeyRecordsNoGateReads(t *testing.T) {
 		if err := checkImported(key, []byte(alice)); err != nil {
 			t.Errorf("%s: %v", key, err)
 		}
+	}
+}
+
+// failHandle fails the write of a passkey's handle record while failing
+// is set.
+type failHandle struct {
+	store.Store
+	failing *atomic.Bool
+}
+
+func (s failHandle) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if s.failing.Load() && strings.HasPrefix(key, passkeyUserKind+"/") {
+		return errors.New("the store failed the handle record's write")
+	}
+	return s.Store.Put(ctx, key, value, ttl)
+}
+
+// TestAPasskeyWhoseHandleRecordFailsIsNotListed (attack41b): a passkey's
+// registration whose record of which user its handle names is not
+// written adds no passkey, as it tells the user. Before, that record was
+// written after the device list: its failure answered an error, yet the
+// passkey was listed, and never signed in at a login form. Once the store
+// writes it, the same key registers and signs in. Badger and Redis.
+func TestAPasskeyWhoseHandleRecordFailsIsNotListed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, open := range passkeyStores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			failing := new(atomic.Bool)
+			s, _, _ := raceService(t, failHandle{open(t), failing})
+			withPasskeys(t, s)
+			key := fakes.NewAuthenticator("example.com", "https://example.com")
+			failing.Store(true)
+			if _, err := s.Devices.FinishPasskey(ctx, realm, alice, "register", "en", passkeyMade(t, s, key, alice, "register")); err == nil {
+				t.Fatal("the registration answered done, its handle record unwritten")
+			}
+			if list, err := s.Devices.List(ctx, realm, alice); err != nil || len(list) != 0 {
+				t.Fatalf("alice has %d devices after a registration that failed (%v); want none", len(list), err)
+			}
+			failing.Store(false)
+			passkeyOf(t, s, key, alice)
+			if who, err := signsInAtALoginForm(t, s, key, "login"); err != nil || who != alice {
+				t.Errorf("alice's passkey, registered again: %q, %v; want alice", who, err)
+			}
+		})
 	}
 }
