@@ -76,9 +76,14 @@ type Record struct {
 // lasting are the prefixes of the records that outlive a sign-in: an
 // export carries these, not codes, counters or lockouts (a set's maker
 // with it: restored without, a thief's set made from a lost phone's
-// session would name no device or number, and outlive the phone). The last two are
-// the whole store's, not a realm's (storeWide).
-var lasting = []string{"device/", "recovery/", recoveryBy + "/", "owner/", ProvisionedNumbers + "/", endkeys.UserPrefix, removedDevicePrefix, spentRecoveryPrefix, "keys/", renamedRecord}
+// session would name no device or number, and outlive the phone; a
+// passkey's records with it: without which user its handle names, a
+// passkey listed after a restore or a move signed nobody in at a login
+// form, and without whose its credential ID is, another user could
+// register it: attack41b H1). The last two are the whole store's, not a
+// realm's (storeWide).
+var lasting = []string{"device/", "recovery/", recoveryBy + "/", "owner/", ProvisionedNumbers + "/", passkeyUserKind + "/", passkeyCredentialKind + "/",
+	endkeys.UserPrefix, removedDevicePrefix, spentRecoveryPrefix, "keys/", renamedRecord}
 
 // ProvisionedNumbers is the kind of the records that keep the numbers the
 // config gave each provisioned user of a realm (signin.SettleProvisioned:
@@ -272,6 +277,10 @@ func (s *Admin) Import(ctx context.Context, records []Record) (done Imported, er
 	if key := session.KeyNumbersProblem(keys); key != "" {
 		return done, &ImportError{Key: key, Why: "a gate reads keys/eddsa/1, 2, 3… up to the first missing, and the file skips one before it"}
 	}
+	handleKeys, err := s.handleKeys(ctx, all)
+	if err != nil {
+		return done, fmt.Errorf("nothing was imported: %w", err)
+	}
 	if renamed != nil {
 		if err := s.keepEarlierRenamed(ctx, renamed); err != nil {
 			return done, err
@@ -295,6 +304,7 @@ func (s *Admin) Import(ctx context.Context, records []Record) (done Imported, er
 	}
 	withItsSet(all)
 	keys = slices.DeleteFunc(keys, func(key string) bool { _, ok := all[key]; return !ok })
+	keys = withPasskeyRecords(keys, all, handleKeys)
 	if done.KeysReplaced, err = s.write(ctx, keys, all); err != nil {
 		return done, err
 	}

@@ -15,10 +15,11 @@ import (
 // userRecords are the kinds of a user's lasting records an import writes
 // as the file holds them (the others are read before they are written:
 // Import).
-var userRecords = []string{"device", "recovery", recoveryBy, "owner", ProvisionedNumbers}
+var userRecords = []string{"device", "recovery", recoveryBy, "owner", ProvisionedNumbers, passkeyUserKind, passkeyCredentialKind}
 
 // checkImported refuses a user's record (devices, recovery codes, a
-// number's owner, a provisioned user's numbers) that no gate would read as the file has it, before
+// number's owner, a provisioned user's numbers, a passkey's user and
+// credential) that no gate would read as the file has it, before
 // anything is written: a key store.Key does not make (no realm or no name,
 // or written otherwise: "device/local%68ost/x", "device/localhost/a/../b"),
 // which no gate reads yet the admin's list shows as a user, or passes the
@@ -67,6 +68,10 @@ func checkImported(key string, value []byte) error {
 		case ProvisionedNumbers: // the key's hash, then a number's at least
 			if len(strings.Fields(string(value))) < 2 {
 				return &ImportError{Key: key}
+			}
+		case passkeyUserKind, passkeyCredentialKind: // a handle's or credential ID's hex, as hex writes it: a user's name
+			if why := passkeyRecordProblem(kind, n, value); why != "" {
+				return &ImportError{Key: key, Why: why}
 			}
 		}
 	}

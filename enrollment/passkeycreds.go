@@ -91,7 +91,7 @@ func (s *Devices) signAgainst(ctx context.Context, realm, user string, read *sto
 }
 
 func credKey(realm string, id []byte) string {
-	return store.Key("passkey-credential", realm, hex.EncodeToString(id))
+	return store.Key(passkeyCredentialKind, realm, hex.EncodeToString(id))
 }
 
 // claimCredential records that credential id is user's. A credential ID

@@ -3,8 +3,6 @@ package enrollment
 import (
 	"cmp"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -79,13 +77,11 @@ func (u *passkeyUser) WebAuthnCredentials() []webauthn.Credential { return u.cre
 // userHandle is user's opaque WebAuthn ID: an HMAC, so that it names
 // nobody to the authenticator or a reader of the store.
 func (s *Devices) userHandle(realm, user string) []byte {
-	m := hmac.New(sha256.New, s.codeKey())
-	m.Write([]byte("passkey user\x00" + realm + "\x00" + user))
-	return m.Sum(nil)
+	return handleUnder(s.codeKey(), realm, user)
 }
 
 func handleKey(realm string, handle []byte) string {
-	return store.Key("passkey-user", realm, hex.EncodeToString(handle))
+	return store.Key(passkeyUserKind, realm, hex.EncodeToString(handle))
 }
 
 func ceremonyKey(realm, flow string) string { return store.Key("passkey-ceremony", realm, flow) }
@@ -207,6 +203,16 @@ func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, lang str
 	}
 	id, now := RandomID()[:8], s.Now().UTC()
 	ctx = store.Lasting(ctx) // the user is told it is done
+	// Which user the handle names, before the list: a passkey listed is
+	// one a login form can sign in with. Written after, its failure told
+	// the user the passkey was not added, yet listed it, and it never
+	// signed in at a login form (attack41b). Alone, the record is the
+	// user's whatever she holds (one handle a user), and names a passkey
+	// only where her list holds it. A preparation, as the claim: the
+	// list's write is checked against the guard too.
+	if err := s.Store.Put(store.Preparing(ctx), handleKey(realm, u.handle), []byte(user), 0); err != nil {
+		return "", err
+	}
 	err = s.edit(ctx, realm, user, func(list []Device) ([]Device, error) {
 		if len(list) >= MaxDevices {
 			return nil, ErrMaxDevices
@@ -218,7 +224,7 @@ func (s *Devices) FinishPasskey(ctx context.Context, realm, user, flow, lang str
 	if err != nil {
 		return "", err
 	}
-	return id, s.Store.Put(ctx, handleKey(realm, u.handle), []byte(user), 0)
+	return id, nil
 }
 
 // PasskeysElsewhere names the host (RP ID) where the passkeys in list

@@ -18,7 +18,7 @@ type Derived struct {
 func NewDerived(secret []byte, now func() time.Time) (*Derived, error) {
 	d := &Derived{Flows: NewKeys(Derive(secret, "flow"), now),
 		Known: NewKeys(Derive(secret, "known browser"), now).WithType("smsgate-known+jwt"),
-		Code:  Derive(secret, "code")}
+		Code:  CodeKeyOf(secret)}
 	var err error
 	if d.Seal, err = NewSealer(Derive(secret, "flow seal")); err != nil {
 		return nil, err
@@ -28,6 +28,11 @@ func NewDerived(secret []byte, now func() time.Time) (*Derived, error) {
 	}
 	return d, nil
 }
+
+// CodeKeyOf is the code key (Derived.Code) secret derives: an import
+// rebuilding the records of what a previous key made (enrollment's
+// passkey handles) derives it from the file's secret.
+func CodeKeyOf(secret []byte) []byte { return Derive(secret, "code") }
 
 // OnRekey has code keys made elsewhere (from Code) follow a new secret.
 func (d *Derived) OnRekey(f func(code []byte)) { d.rekeys = append(d.rekeys, f) }
@@ -44,7 +49,7 @@ func (d *Derived) Rekey(secret []byte) error {
 	if err := d.Apps.Rekey(Derive(secret, "app secrets")); err != nil {
 		return err
 	}
-	code := Derive(secret, "code")
+	code := CodeKeyOf(secret)
 	for _, f := range d.rekeys {
 		f(code)
 	}

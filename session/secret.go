@@ -21,6 +21,10 @@ import (
 // secretRecord is where a generated signing secret is kept.
 const secretRecord = "keys/secret"
 
+// SecretRecord is secretRecord, for an import that reads the secret a
+// file or the store holds (enrollment's passkey handles).
+const SecretRecord = secretRecord
+
 // secretLen is the length of a generated secret; shorter is unreadable.
 const secretLen = 32
 
