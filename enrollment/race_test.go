@@ -49,7 +49,7 @@ func raceStore(t *testing.T, kind string, redis *string) store.Store {
 		t.Cleanup(func() { _ = closeDB() })
 		return st
 	}
-	st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{*redis}, KeyPrefix: t.Name() + ":"})
+	st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{*redis}, KeyPrefix: redistest.Prefix(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,14 +57,15 @@ func raceStore(t *testing.T, kind string, redis *string) store.Store {
 	return st
 }
 
-// raceKinds are the stores every race runs on; redis is started once.
+// raceKinds are the stores every race runs on; redis is the binary's
+// shared server (each store has a key prefix of its own).
 func raceKinds(t *testing.T) ([]string, *string) {
-	addr := redistest.Server(t)
+	addr := redistest.Shared(t)
 	return []string{"badger", "redis"}, &addr
 }
 
-// redisStore is a store on a redis-server of its own (a test that counts
-// its round trips).
+// redisStore is a store on Redis, its keys apart (a test that counts its
+// round trips).
 func redisStore(t *testing.T) store.Store {
 	_, redis := raceKinds(t)
 	return raceStore(t, "redis", redis)
