@@ -166,9 +166,9 @@ func TestGuardSparesUsedCodes(t *testing.T) {
 // into the same windows; a pause one starts refuses the other's sends.
 func TestGuardSharedByInstances(t *testing.T) {
 	t.Parallel()
-	addr, prefix := redistest.Shared(t), redistest.Prefix(t) // both instances' keys
+	addr, db := redistest.Shared(t) // both instances'
 	open := func() store.Store {
-		st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{addr}, KeyPrefix: prefix})
+		st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{addr}, DB: db})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,8 +9,8 @@ import (
 
 // OnBadgerAndRedis runs test in parallel subtests, "badger" and "redis",
 // on a store of each: Badger on disk in the subtest's directory (as
-// OpenBadger opens it), and one on the binary's shared Redis server under
-// a key prefix of the subtest's own (Redis).
+// OpenBadger opens it), and one in a database of the subtest's own on the
+// binary's shared Redis server (Redis).
 func OnBadgerAndRedis(t *testing.T, test func(t *testing.T, s store.Store)) {
 	OnBadgerAndRedisAs(t, "", test)
 }
@@ -40,14 +40,13 @@ func Badger(t testing.TB) store.Store {
 	return s
 }
 
-// Redis is a store on the test binary's shared Redis server
-// (redistest.Shared), its keys under a prefix of t's own
-// (redistest.Prefix), closed when t ends: the store is all t can reach,
-// so it cannot stop, pause or fill the server, and a prefix keeps its
-// keys, scans and exports apart. A test that needs a server of its own
-// starts one (redistest.Server).
+// Redis is a store on a database of t's own on the test binary's shared
+// Redis server (redistest.Shared), closed when t ends: the store is all
+// t can reach, so it cannot stop, pause or fill the server. A test that
+// needs a server of its own starts one (redistest.Server).
 func Redis(t testing.TB) store.Store {
-	s, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Shared(t)}, KeyPrefix: redistest.Prefix(t)})
+	addr, db := redistest.Shared(t)
+	s, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{addr}, DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}
