@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 
@@ -41,7 +42,9 @@ func Shared(t testing.TB) (addr string, db int) {
 	t.Helper()
 	bin := need(t, "redis-server")
 	shared.once.Do(func() {
-		dir, err := harness.ProcessDir("redis")
+		// In the binary's own temporary folder (harness.OwnTemp), removed
+		// when its tests end, swept if it is killed.
+		dir, err := os.MkdirTemp("", "redis-shared-")
 		if err != nil {
 			t.Fatal(err)
 		}
