@@ -24,8 +24,9 @@ var serialOnPurpose = map[string]string{
 
 // TestPartsInParallelMakeTheirTestParallel (speed39): docs/TESTING.md's
 // rule, "a test whose parts are parallel is parallel itself". A
-// top-level test that runs parts in parallel (storetest.OnBadgerAndRedis,
-// sitetest.OnEachStore or OnEachStoreFirst, a t.Run whose function calls
+// top-level test that runs parts in parallel (storetest.OnBadgerAndRedis
+// or OnBadgerAndRedisAs, sitetest.OnEachStore, OnEachStoreAs or
+// OnEachStoreFirst, a t.Run whose function calls
 // t.Parallel or sitetest.Parallel, or a helper of its package that does
 // one of these) and is not parallel itself holds its package's serial
 // phase until its parts end, while every parallel test of the package
@@ -211,8 +212,8 @@ func (p *testPackage) partsInParallel(body *ast.BlockStmt) bool {
 }
 
 // siteParts is whether body's parallel parts are sitetest's: its
-// OnEachStore or OnEachStoreFirst, a t.Run whose function calls
-// sitetest.Parallel, or a helper of the package that does.
+// OnEachStore, OnEachStoreAs or OnEachStoreFirst, a t.Run whose function
+// calls sitetest.Parallel, or a helper of the package that does.
 func (p *testPackage) siteParts(body *ast.BlockStmt) bool {
 	return p.parts(body, true)
 }
@@ -230,9 +231,9 @@ func (p *testPackage) parts(body *ast.BlockStmt, site bool) bool {
 		case *ast.SelectorExpr:
 			pkg, _ := fun.X.(*ast.Ident)
 			switch {
-			case pkg != nil && pkg.Name == "storetest" && fun.Sel.Name == "OnBadgerAndRedis":
+			case pkg != nil && pkg.Name == "storetest" && slices.Contains([]string{"OnBadgerAndRedis", "OnBadgerAndRedisAs"}, fun.Sel.Name):
 				found = !site
-			case pkg != nil && pkg.Name == "sitetest" && slices.Contains([]string{"OnEachStore", "OnEachStoreFirst"}, fun.Sel.Name):
+			case pkg != nil && pkg.Name == "sitetest" && slices.Contains([]string{"OnEachStore", "OnEachStoreAs", "OnEachStoreFirst"}, fun.Sel.Name):
 				found = true
 			case isRun(call):
 				if body := p.runBody(call.Args[1]); body != nil {

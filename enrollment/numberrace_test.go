@@ -25,15 +25,14 @@ import (
 // reported.
 func loginRace(t *testing.T, one, exact bool, key func(s *Challenges, a, b Scope) string, a, b Challenge, want map[string]int, more ...string) {
 	t.Parallel()
-	kinds, redis := raceKinds(t)
-	for _, kind := range append(kinds, more...) {
+	for _, kind := range append(raceKinds, more...) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			var st store.Store
 			oneStep := exact || kind == "badger" || kind == "redis" // a claim made in one atomic step
 			switch kind {
 			case "in turn":
-				st = struct{ store.Store }{raceStore(t, "badger", redis)} // no store.Claimer
+				st = struct{ store.Store }{raceStore(t, "badger")} // no store.Claimer
 			case "cluster":
 				cluster, closeCluster, err := store.OpenRedis(&store.Redis{Addresses: redistest.StartCluster(t), Cluster: true})
 				if err != nil {
@@ -42,7 +41,7 @@ func loginRace(t *testing.T, one, exact bool, key func(s *Challenges, a, b Scope
 				t.Cleanup(func() { _ = closeCluster() })
 				st = cluster
 			default:
-				st = raceStore(t, kind, redis)
+				st = raceStore(t, kind)
 			}
 			il := &storetest.Interleaver{Store: st}
 			s, out, clk := raceService(t, il)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smsgate/caddy-smsgate/pumping"
 	"github.com/smsgate/caddy-smsgate/store"
+	"github.com/smsgate/caddy-smsgate/store/storetest"
 	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
@@ -44,14 +45,7 @@ func (p *pauses) len() int {
 func guardStores(t *testing.T) map[string]func(t *testing.T) store.Store {
 	return map[string]func(t *testing.T) store.Store{
 		"badger": func(*testing.T) store.Store { return nil },
-		"redis": func(t *testing.T) store.Store {
-			st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{redistest.Server(t)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = closeRedis() })
-			return st
-		},
+		"redis":  func(t *testing.T) store.Store { return storetest.Redis(t) },
 	}
 }
 
@@ -172,9 +166,9 @@ func TestGuardSparesUsedCodes(t *testing.T) {
 // into the same windows; a pause one starts refuses the other's sends.
 func TestGuardSharedByInstances(t *testing.T) {
 	t.Parallel()
-	addr := redistest.Server(t)
+	addr, db := redistest.Shared(t) // both instances'
 	open := func() store.Store {
-		st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{addr}})
+		st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{addr}, DB: db})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,6 @@ import (
 	"github.com/smsgate/caddy-smsgate/internal/fakes"
 	"github.com/smsgate/caddy-smsgate/store"
 	"github.com/smsgate/caddy-smsgate/store/storetest"
-	"github.com/smsgate/caddy-smsgate/store/storetest/redistest"
 )
 
 // Two changes to one user at once must both keep their effect: these
@@ -39,8 +38,9 @@ func init() {
 }
 
 // raceStore opens a store of a kind for a race test: a Badger of its own
-// (its syncs wait for no other test's), or a database on a shared Redis.
-func raceStore(t *testing.T, kind string, redis *string) store.Store {
+// (its syncs wait for no other test's), or a database of its own on the
+// binary's shared Redis (storetest.Redis).
+func raceStore(t *testing.T, kind string) store.Store {
 	if kind == "badger" {
 		st, closeDB, err := store.OpenBadger(t.TempDir())
 		if err != nil {
@@ -49,26 +49,14 @@ func raceStore(t *testing.T, kind string, redis *string) store.Store {
 		t.Cleanup(func() { _ = closeDB() })
 		return st
 	}
-	st, closeRedis, err := store.OpenRedis(&store.Redis{Addresses: []string{*redis}, KeyPrefix: t.Name() + ":"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeRedis() })
-	return st
+	return storetest.Redis(t)
 }
 
-// raceKinds are the stores every race runs on; redis is started once.
-func raceKinds(t *testing.T) ([]string, *string) {
-	addr := redistest.Server(t)
-	return []string{"badger", "redis"}, &addr
-}
+// raceKinds are the stores every race runs on.
+var raceKinds = []string{"badger", "redis"}
 
-// redisStore is a store on a redis-server of its own (a test that counts
-// its round trips).
-func redisStore(t *testing.T) store.Store {
-	_, redis := raceKinds(t)
-	return raceStore(t, "redis", redis)
-}
+// redisStore is a store on Redis (a test that counts its round trips).
+func redisStore(t *testing.T) store.Store { return raceStore(t, "redis") }
 
 // onRaceStores runs test on each store a race runs on (raceStore), in
 // parallel subtests named by its kind.
@@ -76,16 +64,14 @@ func onRaceStores(t *testing.T, test func(t *testing.T, st store.Store)) {
 	raceStores(t)("", test)
 }
 
-// raceStores starts the Redis a test's races share and returns on: test
-// run on each store a race runs on (raceStore), in parallel subtests named
-// name+kind.
+// raceStores returns on: test run on each store a race runs on
+// (raceStore), in parallel subtests of t named name+kind.
 func raceStores(t *testing.T) (on func(name string, test func(t *testing.T, st store.Store))) {
-	kinds, redis := raceKinds(t)
 	return func(name string, test func(t *testing.T, st store.Store)) {
-		for _, kind := range kinds {
+		for _, kind := range raceKinds {
 			t.Run(name+kind, func(t *testing.T) {
 				t.Parallel()
-				test(t, raceStore(t, kind, redis))
+				test(t, raceStore(t, kind))
 			})
 		}
 	}

@@ -55,7 +55,13 @@ func TestEveryAppComparedIsAGuess(t *testing.T) {
 // onBothStores runs test on Badger and on a real Redis, each with a Caddy
 // of its own.
 func onBothStores(t *testing.T, test func(t *testing.T, storeLine string)) {
-	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) { test(t, storeLine) })
+	onBothStoresAs(t, "", test)
+}
+
+// onBothStoresAs is onBothStores with its parts named name+kind
+// (sitetest.OnEachStoreAs): a test's several cases, all parts of it.
+func onBothStoresAs(t *testing.T, name string, test func(t *testing.T, storeLine string)) {
+	sitetest.OnEachStoreAs(t, name, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) { test(t, storeLine) })
 }
 
 func everyAppComparedIsAGuess(t *testing.T, storeLine string) {

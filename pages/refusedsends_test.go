@@ -84,15 +84,16 @@ func addedPhoneSpendsTheNewNumbersBudget(t *testing.T, storeLine string) {
 // account at one address had a lookup made, or the gateway asked, for
 // every number it posted, as fast as it could (6 here where `limit user`
 // is 3), bounded only by global_new, which it could spend for everyone.
-// The two kinds are parallel, so that their four parts queue for the
-// package's parallel slots at once: a serial kind gave its slot back while
-// its parts ran and queued again behind every waiting test to end, then
-// the next kind's parts queued (168 s of wall for ~3 s of its parts at
-// load 50, the package's last test to end).
+// The two kinds' four parts are the test's own (lookup/badger, …), one
+// level of parallel parts: a serial kind gave its slot back while its
+// parts ran and queued again behind every waiting test to end, then the
+// next kind's parts queued (168 s of wall for ~3 s of its parts at load
+// 50, the package's last test to end), and a parallel kind (speed40) had
+// its parts queue again too (docs/TESTING.md, speed40b and speed41b).
 func TestARefusedNumberCountsInTheUsersWindows(t *testing.T) {
 	sitetest.Parallel(t)
-	t.Run("lookup", func(t *testing.T) { sitetest.Parallel(t); onBothStores(t, refusedLookupsCount) })
-	t.Run("webhook", func(t *testing.T) { sitetest.Parallel(t); onBothStores(t, refusedSendsCount) })
+	onBothStoresAs(t, "lookup/", refusedLookupsCount)
+	onBothStoresAs(t, "webhook/", refusedSendsCount)
 }
 
 const refusedLimits = "limit user 3 1h\n\t\tlimit global_new 6 1h"

@@ -31,69 +31,70 @@ import (
 func TestADeviceAddedFromASessionSignedInAsTheSettleRemovedItsDeviceIsRefused(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []string{"app", "phone"} {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			storetest.OnBadgerAndRedis(t, func(t *testing.T, st store.Store) {
-				ctx := context.Background()
-				wrapped := &addsAfter{Store: st}
-				s, moved, _, first, started := thiefsPhone(t, st, wrapped)
-				y := *first.Device
-				var late atomic.Bool // the settle's clock, once Y's sign-in came
-				moved.Devices.Now = func() time.Time {
-					if late.Load() {
-						return time.Now().Add(5 * time.Second)
-					}
-					return time.Now()
+		// One level of parallel parts, app/badger and so on (storetest's
+		// OnBadgerAndRedisAs): a kind that was a parallel subtest of its
+		// own had its parts queue again behind the package's waiting tests
+		// (docs/TESTING.md, speed40b and speed41b).
+		storetest.OnBadgerAndRedisAs(t, kind+"/", func(t *testing.T, st store.Store) {
+			ctx := context.Background()
+			wrapped := &addsAfter{Store: st}
+			s, moved, _, first, started := thiefsPhone(t, st, wrapped)
+			y := *first.Device
+			var late atomic.Bool // the settle's clock, once Y's sign-in came
+			moved.Devices.Now = func() time.Time {
+				if late.Load() {
+					return time.Now().Add(5 * time.Second)
 				}
-				// Its sign-in comes seconds after the first end (iat whole seconds).
-				m, err := session.NewManager(ctx, session.Config{Store: st, Realm: "r", Lifetime: time.Hour,
-					Now: func() time.Time { return time.Now().Add(2 * time.Second) }})
+				return time.Now()
+			}
+			// Its sign-in comes seconds after the first end (iat whole seconds).
+			m, err := session.NewManager(ctx, session.Config{Store: st, Realm: "r", Lifetime: time.Hour,
+				Now: func() time.Time { return time.Now().Add(2 * time.Second) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := enrollment.Scope{Realm: "r", Host: "example.com", IP: "192.0.2.1", Known: true}
+			add := adding(t, s, kind, sc)
+
+			var cl *session.Claims
+			wrapped.before = func() {
+				if held, err := s.Holds(ctx, "r", "alice", y); err != nil || !held {
+					t.Errorf("between the settle's first end and its removal: Y held %v (%v); want held", held, err)
+				}
+				token, _, err := m.IssueBegun(ctx, m.Begin(), "alice", []factor.AMR{factor.AMRSMS}, session.Where{Device: &y})
 				if err != nil {
 					t.Fatal(err)
 				}
-				sc := enrollment.Scope{Realm: "r", Host: "example.com", IP: "192.0.2.1", Known: true}
-				add := adding(t, s, kind, sc)
-
-				var cl *session.Claims
-				wrapped.before = func() {
-					if held, err := s.Holds(ctx, "r", "alice", y); err != nil || !held {
-						t.Errorf("between the settle's first end and its removal: Y held %v (%v); want held", held, err)
-					}
-					token, _, err := m.IssueBegun(ctx, m.Begin(), "alice", []factor.AMR{factor.AMRSMS}, session.Where{Device: &y})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if cl, err = m.Verify(token); err != nil {
-						t.Fatal(err)
-					}
-					late.Store(true)
-				}
-				var added error
-				wrapped.add = func() {
-					live := func(ctx context.Context) (bool, error) { return m.Live(ctx, cl) }
-					if ok, err := live(ctx); err != nil || !ok {
-						t.Errorf("between the removal and its second end: Y's new session live %v (%v); want live", ok, err)
-					}
-					added = add(s.AddingFrom(ctx, "r", cl), live)
-				}
-				wrapped.armed.Store(true)
-				if err := settleRealm(ctx, started, moved); err != nil {
+				if cl, err = m.Verify(token); err != nil {
 					t.Fatal(err)
 				}
-				if wrapped.armed.Load() || cl == nil {
-					t.Fatal("the settle never removed Y")
+				late.Store(true)
+			}
+			var added error
+			wrapped.add = func() {
+				live := func(ctx context.Context) (bool, error) { return m.Live(ctx, cl) }
+				if ok, err := live(ctx); err != nil || !ok {
+					t.Errorf("between the removal and its second end: Y's new session live %v (%v); want live", ok, err)
 				}
-				want := ErrEnded
-				if kind == "phone" {
-					want = enrollment.ErrNoChallenge // its code used up: a new sign-in
-				}
-				if names := namesOf(t, s); len(names) != 0 || !errors.Is(added, want) {
-					t.Errorf("her number changed: her devices %q, the adding answered %v; want none (Y the lost number's, Z added from Y's session signed in as Y went) and %v", names, added, want)
-				}
-				if ok, err := m.Live(ctx, cl); err != nil || ok {
-					t.Errorf("after the settle: Y's new session live %v (%v); want ended (the second end)", ok, err)
-				}
-			})
+				added = add(s.AddingFrom(ctx, "r", cl), live)
+			}
+			wrapped.armed.Store(true)
+			if err := settleRealm(ctx, started, moved); err != nil {
+				t.Fatal(err)
+			}
+			if wrapped.armed.Load() || cl == nil {
+				t.Fatal("the settle never removed Y")
+			}
+			want := ErrEnded
+			if kind == "phone" {
+				want = enrollment.ErrNoChallenge // its code used up: a new sign-in
+			}
+			if names := namesOf(t, s); len(names) != 0 || !errors.Is(added, want) {
+				t.Errorf("her number changed: her devices %q, the adding answered %v; want none (Y the lost number's, Z added from Y's session signed in as Y went) and %v", names, added, want)
+			}
+			if ok, err := m.Live(ctx, cl); err != nil || ok {
+				t.Errorf("after the settle: Y's new session live %v (%v); want ended (the second end)", ok, err)
+			}
 		})
 	}
 }

@@ -13,8 +13,18 @@ import (
 // folder at every Start: keep(s) is the line that names site s's store,
 // for the configs after it (reloads) to share it.
 func OnEachStore(t *testing.T, test func(t *testing.T, storeLine string, keep func(*Site) string)) {
+	OnEachStoreAs(t, "", test)
+}
+
+// OnEachStoreAs is OnEachStore with the subtests named name+"badger" and
+// name+"redis": for a test of several cases, each of them on both
+// stores, all parts of the test itself (name "lookup/", say). A case
+// that was a subtest of its own, whose parts are parallel, gave its slot
+// back and its parts queued again behind every waiting test of the
+// package (docs/TESTING.md, speed40b and speed41b).
+func OnEachStoreAs(t *testing.T, name string, test func(t *testing.T, storeLine string, keep func(*Site) string)) {
 	for _, kind := range []string{"badger", "redis"} {
-		t.Run(kind, func(t *testing.T) {
+		t.Run(name+kind, func(t *testing.T) {
 			Parallel(t)
 			storeLine := "store badger {DIR}"
 			if kind == "redis" {
