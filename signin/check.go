@@ -261,8 +261,8 @@ func (s *Service) verifyFailed(ctx context.Context, sc enrollment.Scope, user, e
 // they hold none. The set stands only while that phone does: it records
 // the phone as its maker (Devices.MadeBy, as RenewRecovery does), so the
 // phone's removal withdraws it (ForgetCodesMadeBy: an intruder who took
-// the invite first, his phone removed, keeps no codes, and the user
-// invited again gets a set of her own: attack41), and a set whose maker
+// the invite first, her phone removed, keeps no codes, and the user
+// invited again gets a set of his own: attack41), and a set whose maker
 // cannot be recorded is withdrawn and not shown. The maker is recorded
 // before the phone is looked for again: a removal either came first (the
 // phone gone: withdrawn here, ErrEnded) or finds the record. An admin's
