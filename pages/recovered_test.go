@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -87,4 +88,46 @@ func annInvited(t *testing.T, s *sitetest.Site) (*sitetest.Client, []string) {
 	sitetest.Expect(t, c.Post("/.smsgate/invite", url.Values{"token": {token}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/enroll")
 	sitetest.Expect(t, c.Post("/.smsgate/enroll", url.Values{"phone": {"+14155552671"}, "csrf": {tok}}), http.StatusSeeOther, "/.smsgate/verify")
 	return c, sitetest.ExpectEnrolled(t, c.Post("/.smsgate/verify", url.Values{"code": {s.LastCode()}, "csrf": {tok}}), "/")
+}
+
+// codesMadeElsewhere has the admin re-import ann's recovery set with its
+// maker record naming a device she never had (the set a device made whose
+// withdrawal never came): her codes then outlive her phone's removal, the
+// one way left for a user with no device to hold codes (attack41: the set
+// her phone's enrollment made goes with that phone), for the tests of what
+// a recovery code does with no device left.
+func codesMadeElsewhere(t *testing.T, s *sitetest.Site) {
+	t.Helper()
+	st, out := s.Admin("GET", "/smsgate/export?realm=localhost", "")
+	var all []struct {
+		Key   string          `json:"key"`
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(out), &all); st != http.StatusOK || err != nil {
+		t.Fatalf("export: %d %v %s", st, err, out)
+	}
+	var mine []any
+	for _, r := range all {
+		switch r.Key {
+		case "recovery/localhost/ann":
+			mine = append(mine, r)
+		case "b64:recovery-by/localhost/ann": // the maker's ID, then the set's digests
+			var by string
+			_ = json.Unmarshal(r.Value, &by)
+			raw, err := base64.StdEncoding.DecodeString(by)
+			if err != nil {
+				t.Fatalf("the maker record: %v %s", err, r.Value)
+			}
+			_, digests, _ := strings.Cut(string(raw), " ")
+			r.Value, _ = json.Marshal(base64.StdEncoding.EncodeToString([]byte("ELSEWHERE " + digests)))
+			mine = append(mine, r)
+		}
+	}
+	if len(mine) != 2 {
+		t.Fatalf("ann's set and its maker in the export: %d records of %s", len(mine), out)
+	}
+	body, _ := json.Marshal(mine)
+	if st, out := s.Admin("POST", "/smsgate/import?realm=localhost", string(body)); st != http.StatusOK {
+		t.Fatalf("import: %d %s", st, out)
+	}
 }
