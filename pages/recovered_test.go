@@ -91,12 +91,11 @@ func annInvited(t *testing.T, s *sitetest.Site) (*sitetest.Client, []string) {
 }
 
 // codesMadeElsewhere has the admin re-import ann's recovery set with its
-// maker record naming a device she never had (the set a device made whose
-// withdrawal never came): her codes then outlive her phone's removal, the
-// one way left for a user with no device to hold codes (attack41: the set
-// her phone's enrollment made goes with that phone), for the tests of what
-// a recovery code does with no device left.
-func codesMadeElsewhere(t *testing.T, s *sitetest.Site) {
+// maker record naming maker (a device she never had, or another of hers):
+// her codes then outlive her phone's removal (attack41: the set her
+// phone's enrollment made goes with that phone), for the tests of what a
+// recovery code does with no device left, or with a passkey alone.
+func codesMadeElsewhere(t *testing.T, s *sitetest.Site, maker string) {
 	t.Helper()
 	st, out := s.Admin("GET", "/smsgate/export?realm=localhost", "")
 	var all []struct {
@@ -119,7 +118,7 @@ func codesMadeElsewhere(t *testing.T, s *sitetest.Site) {
 				t.Fatalf("the maker record: %v %s", err, r.Value)
 			}
 			_, digests, _ := strings.Cut(string(raw), " ")
-			r.Value, _ = json.Marshal(base64.StdEncoding.EncodeToString([]byte("ELSEWHERE " + digests)))
+			r.Value, _ = json.Marshal(base64.StdEncoding.EncodeToString([]byte(maker + " " + digests)))
 			mine = append(mine, r)
 		}
 	}

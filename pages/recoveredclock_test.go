@@ -34,7 +34,7 @@ func TestAResetEndsARecoveryCodesEnrollmentWhateverTheClocks(t *testing.T) {
 	respond "Hello, {http.auth.user.id}!"
 }`, storeLine))
 		c, codes := annInvited(t, s)
-		codesMadeElsewhere(t, s) // her codes outlive her phone
+		codesMadeElsewhere(t, s, "ELSEWHERE") // her codes outlive her phone
 		id := deviceID.FindStringSubmatch(c.Get("/.smsgate/devices").Text)[1]
 		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"ann","id":%q}`, id)); st != http.StatusOK {
 			t.Fatalf("removing the phone: %d %s", st, out)
