@@ -127,27 +127,49 @@ func (s *Devices) ForgetCodesMadeBy(ctx context.Context, realm, user, device str
 // ForgetCodesMadeByAny is ForgetCodesMadeBy for a maker that made says is
 // one to withdraw the set of.
 func (s *Devices) ForgetCodesMadeByAny(ctx context.Context, realm, user string, made func(maker string) bool) (bool, error) {
+	return s.forgetCodes(ctx, realm, user, func(maker string) bool { return maker != "" && made(maker) })
+}
+
+// ForgetMakerlessCodes withdraws user's recovery codes where no maker is
+// recorded for them (no recovery-by record, or one of another set): a set
+// a first enrollment made before its phone was recorded as its maker
+// (attack41), or a renewal before recovery-by was written, or one a
+// recovery code's session made, naming no device. As ForgetCodesMadeBy,
+// a compare-and-delete, the codes buried first; it reports whether it
+// withdrew them. signin's removeDevice asks it at the removal of the
+// user's first device (the phone such a first set most likely came with).
+func (s *Devices) ForgetMakerlessCodes(ctx context.Context, realm, user string) (bool, error) {
+	return s.forgetCodes(ctx, realm, user, func(maker string) bool { return maker == "" })
+}
+
+// forgetCodes withdraws user's recovery codes where pick says so of their
+// maker ("" for none recorded).
+func (s *Devices) forgetCodes(ctx context.Context, realm, user string, pick func(maker string) bool) (bool, error) {
 	var b store.Batch
 	set, by := b.Get(recoveryKey(realm, user)), b.Get(recoveryByKey(realm, user))
 	if err := store.Do(ctx, s.Store, &b); err != nil {
 		return false, err
 	}
+	if errors.Is(set.Err, store.ErrNotFound) {
+		return false, nil
+	}
 	for _, op := range []*store.Op{set, by} {
-		if errors.Is(op.Err, store.ErrNotFound) {
-			return false, nil
-		} else if op.Err != nil {
+		if op.Err != nil && !errors.Is(op.Err, store.ErrNotFound) {
 			return false, op.Err
 		}
 	}
 	var read []string
-	if json.Unmarshal(set.Value, &read) != nil {
-		return false, nil // an unreadable set works for nobody
+	if json.Unmarshal(set.Value, &read) != nil || len(read) == 0 {
+		return false, nil // an unreadable set works for nobody, an empty one holds nothing
 	}
-	maker := makerOf(by.Value, read)
-	if maker == "" { // the record an earlier build wrote: the whole set's hash
-		maker = earlierMaker(set, by)
+	maker := ""
+	if by.Err == nil {
+		maker = makerOf(by.Value, read)
+		if maker == "" { // the record an earlier build wrote: the whole set's hash
+			maker = earlierMaker(set, by)
+		}
 	}
-	if maker == "" || !made(maker) {
+	if !pick(maker) {
 		return false, nil
 	}
 	if err := s.buryCodes(ctx, realm, user, set.Value); err != nil {

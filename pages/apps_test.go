@@ -83,7 +83,9 @@ func TestAuthenticatorApp(t *testing.T) {
 
 // TestAppOnly: a user who keeps only an app (the phone removed: the app
 // is a device too, so the phone is not the last) is asked for the app's
-// code, with no text offered, and gets in with it.
+// code, with no text offered, and gets in with it. Her recovery codes,
+// made by the phone's enrollment, went with it (attack41): the removal
+// says so, and no recovery code is offered until she makes new ones.
 func TestAppOnly(t *testing.T) {
 	sitetest.Parallel(t)
 	s, c, secret := demoWithApp(t)
@@ -92,8 +94,9 @@ func TestAppOnly(t *testing.T) {
 	if phoneID == nil {
 		t.Fatal("no phone on the devices page")
 	}
-	if res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {phoneID[1]}, "confirm": {"1"}, "csrf": {tok}}); res.StatusCode != http.StatusOK || strings.Contains(res.Text, "Phone 1") {
-		t.Fatalf("removing the phone beside an app: %d\n%s", res.StatusCode, res.Text)
+	if res := c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {phoneID[1]}, "confirm": {"1"}, "csrf": {tok}}); res.StatusCode != http.StatusOK || strings.Contains(res.Text, "Phone 1") ||
+		!strings.Contains(res.Text, "Your recovery codes no longer work") {
+		t.Fatalf("removing the phone beside an app (its enrollment's codes going with it): %d\n%s", res.StatusCode, res.Text)
 	}
 	s.Advance(30 * time.Second)
 
@@ -105,7 +108,7 @@ func TestAppOnly(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, s.Base+"/.smsgate/verify", nil)
 	req.Header.Set("Accept", "application/json")
-	if res := fresh.Do(req); !strings.Contains(res.Text, `"choices":["otp","recovery"]`) {
+	if res := fresh.Do(req); !strings.Contains(res.Text, `"choices":["otp"]`) {
 		t.Fatalf("the verify step's choices for JSON clients: %s", res.Text)
 	}
 	tok = sitetest.CSRFField.FindStringSubmatch(page.Text)[1]

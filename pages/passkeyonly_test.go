@@ -3,6 +3,7 @@ package pages_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func passkeyOnlySite(site, gate string) string {
 
 // keepOnlyAPasskey has c, signed in at the site's gate with a fresh code,
 // add a passkey and remove its phone: c's user then holds only the passkey
-// (and recovery codes).
+// (and recovery codes, re-pointed to the passkey: codesMadeElsewhere).
 func keepOnlyAPasskey(t *testing.T, s *sitetest.Site, c *sitetest.Client) {
 	t.Helper()
 	origin := s.WithPorts(s.Base)
@@ -55,6 +56,14 @@ func keepOnlyAPasskey(t *testing.T, s *sitetest.Site, c *sitetest.Client) {
 	if res := passkeyCall(c, "register/finish", origin, answer); res.StatusCode != http.StatusOK {
 		t.Fatalf("register/finish: %d %s", res.StatusCode, res.Text)
 	}
+	// Her codes, as though the passkey's session had made them: they
+	// outlive the phone, whose enrollment's set goes with it (attack41).
+	_, listed := s.Admin("GET", "/smsgate/users?realm=localhost", "")
+	passkey := regexp.MustCompile(`"id":"([A-Z0-9]+)"[^}]*"kind":"passkey"`).FindStringSubmatch(listed)
+	if passkey == nil {
+		t.Fatal("no passkey listed")
+	}
+	codesMadeElsewhere(t, s, passkey[1])
 	tok := c.CSRF("/.smsgate/devices")
 	sitetest.Expect(t, c.Post("/.smsgate/devices", url.Values{"action": {"remove"}, "device": {phoneID}, "confirm": {"1"}, "csrf": {tok}}), http.StatusOK, "")
 	if _, out := s.Admin("GET", "/smsgate/users?realm=localhost", ""); strings.Contains(out, `"kind":"phone"`) || !strings.Contains(out, `"kind":"passkey"`) {

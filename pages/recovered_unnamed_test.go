@@ -12,7 +12,8 @@ import (
 )
 
 // TestARecoveryCodeEnrollsNothingWhereItsUserIsNotNamed: ann's recovery
-// code, her last phone gone, sends her to enroll one only at a gate that
+// code, her last phone gone (her codes made elsewhere: codesMadeElsewhere),
+// sends her to enroll one only at a gate that
 // signs her in: at a login form that names only carol (another gate of the
 // realm, on the same store), the phone it enrolled could never sign in
 // there, and its enrollment is refused as an invite for her is there
@@ -44,6 +45,7 @@ func TestARecoveryCodeEnrollsNothingWhereItsUserIsNotNamed(t *testing.T) {
 	}
 }`)
 	c, codes := annInvited(t, s)
+	codesMadeElsewhere(t, s, "ELSEWHERE") // her codes outlive her phone
 	id := deviceID.FindStringSubmatch(c.Get("/.smsgate/devices").Text)[1]
 	if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"ann","id":%q}`, id)); st != http.StatusOK {
 		t.Fatalf("removing the phone: %d %s", st, out)

@@ -13,7 +13,7 @@ import (
 
 // TestAResetEndsARecoveryCodesEnrollmentWhateverTheClocks (clock32 3),
 // through a real Caddy on Badger and Redis: ann's phone is removed (her
-// recovery codes stay, kept with the lost phone); at a gate 20 s ahead
+// recovery codes stay: made elsewhere, codesMadeElsewhere); at a gate 20 s ahead
 // the codes' holder types one and is sent on to enroll a first phone; the
 // admin resets ann at once, the gate's clock back on time. The
 // enrollment was stamped by the gate's clock, later than the reset's, and
@@ -34,6 +34,7 @@ func TestAResetEndsARecoveryCodesEnrollmentWhateverTheClocks(t *testing.T) {
 	respond "Hello, {http.auth.user.id}!"
 }`, storeLine))
 		c, codes := annInvited(t, s)
+		codesMadeElsewhere(t, s, "ELSEWHERE") // her codes outlive her phone
 		id := deviceID.FindStringSubmatch(c.Get("/.smsgate/devices").Text)[1]
 		if st, out := s.Admin("POST", "/smsgate/devices/remove", fmt.Sprintf(`{"realm":"localhost","user":"ann","id":%q}`, id)); st != http.StatusOK {
 			t.Fatalf("removing the phone: %d %s", st, out)

@@ -258,10 +258,17 @@ func (s *Service) verifyFailed(ctx context.Context, sc enrollment.Scope, user, e
 
 // firstRecoveryCodes makes a user's first set of recovery codes, to show
 // once right after their first enrollment of the phone device, where
-// they hold none. The set stands only while that phone does: an admin's
+// they hold none. The set stands only while that phone does: it records
+// the phone as its maker (Devices.MadeBy, as RenewRecovery does), so the
+// phone's removal withdraws it (ForgetCodesMadeBy: an intruder who took
+// the invite first, her phone removed, keeps no codes, and the user
+// invited again gets a set of his own: attack41), and a set whose maker
+// cannot be recorded is withdrawn and not shown. The maker is recorded
+// before the phone is looked for again: a removal either came first (the
+// phone gone: withdrawn here, ErrEnded) or finds the record. An admin's
 // reset removes the phones, then the codes, so a set written after the
-// reset deleted the codes finds the phone gone, and is withdrawn (ErrEnded);
-// one written before, the reset deletes.
+// reset deleted the codes finds the phone gone, and is withdrawn; one
+// written before, the reset deletes.
 func (s *Service) firstRecoveryCodes(ctx context.Context, realm, user, device string) ([]string, error) {
 	r, err := s.Devices.FirstRecoveryCodes(ctx, realm, user)
 	if err != nil {
@@ -270,11 +277,19 @@ func (s *Service) firstRecoveryCodes(ctx context.Context, realm, user, device st
 	if r == nil {
 		return nil, nil // the user holds some, or none could be made
 	}
+	undo := func(ctx context.Context) error { return s.Devices.UndoRenewal(ctx, realm, user, r) }
+	if err := s.Devices.MadeBy(ctx, realm, user, r, device); err != nil {
+		if uerr := undo(context.WithoutCancel(ctx)); uerr != nil {
+			s.Logger.Error("undoing recovery codes whose maker was not recorded", zap.Error(uerr))
+		}
+		s.Logger.Error("recording the maker of recovery codes", zap.Error(err))
+		return nil, nil // enrolled all the same, with no codes: she makes them on her devices page
+	}
 	enrolled := func(ctx context.Context) (bool, error) {
 		d, err := s.Devices.Find(ctx, realm, user, device)
 		return d != nil, err
 	}
-	if err := s.kept(ctx, enrolled, func(ctx context.Context) error { return s.Devices.UndoRenewal(ctx, realm, user, r) }); err != nil {
+	if err := s.kept(ctx, enrolled, undo); err != nil {
 		return nil, err
 	}
 	return r.Codes, nil

@@ -168,6 +168,9 @@ func removeDevice(ctx context.Context, d *enrollment.Devices, realm, user, id st
 		return r, err
 	}
 	r.CodesWithdrawn, err = d.ForgetCodesMadeBy(ctx, realm, user, id) // the set a session it earned made
+	if err == nil && !r.CodesWithdrawn && removed != nil {
+		r.CodesWithdrawn, err = forgetMakerlessWithFirst(ctx, d, realm, user, *removed)
+	}
 	return r, cmp.Or(err, unread)
 }
 
@@ -389,12 +392,4 @@ func (s *Service) removing(realm, user, id string, since time.Time) func(context
 		s.codesWithdrawn(ctx, realm, user, id)
 		return nil
 	}
-}
-
-// cmpEnded is err, or instead where the session ended.
-func cmpEnded(err, instead error) error {
-	if errors.Is(err, ErrEnded) {
-		return instead
-	}
-	return err
 }
