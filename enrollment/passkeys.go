@@ -77,11 +77,38 @@ func (u *passkeyUser) WebAuthnDisplayName() string                { return u.nam
 func (u *passkeyUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }
 
 // userHandle is user's opaque WebAuthn ID: an HMAC, so that it names
-// nobody to the authenticator or a reader of the store.
+// nobody to the authenticator or a reader of the store. It is made under
+// the code key, which a new signing secret replaces (Rekey): a passkey
+// keeps answering the handle it was registered with, whose record
+// (handleKey, written at registration) names its user; a sign-in takes
+// the handle it presents as hers where that record says so (presented).
 func (s *Devices) userHandle(realm, user string) []byte {
 	m := hmac.New(sha256.New, s.codeKey())
 	m.Write([]byte("passkey user\x00" + realm + "\x00" + user))
 	return m.Sum(nil)
+}
+
+// presented makes u's WebAuthn ID the handle a passkey presented, where
+// it is another than u's handle under the key in use (one registered
+// under a signing secret since replaced) and its record names u: the
+// handle is proven hers by that record, so go-webauthn's comparison of
+// the two holds. Another handle, or none, leaves u as it is (refused
+// there, as before). It reports whether it took the handle.
+func (s *Devices) presented(ctx context.Context, realm string, u *passkeyUser, handle []byte) (bool, error) {
+	if len(handle) == 0 || hmac.Equal(handle, u.handle) {
+		return false, nil
+	}
+	owner, err := s.Store.Get(ctx, handleKey(realm, handle))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	case string(owner) != u.name:
+		return false, nil
+	}
+	u.handle = handle
+	return true, nil
 }
 
 func handleKey(realm string, handle []byte) string {
@@ -302,6 +329,15 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 		if u, read, err = s.passkeyUserOf(ctx, sc.Realm, user); err != nil {
 			return "", nil, err
 		}
+		// A passkey registered under a signing secret since replaced
+		// presents its handle as registered (presented): the ceremony,
+		// begun under the handle of the key in use, takes it too.
+		derived := u.handle
+		if took, err := s.presented(ctx, sc.Realm, u, answer.Response.UserHandle); err != nil {
+			return "", nil, err
+		} else if took && hmac.Equal(session.UserID, derived) {
+			session.UserID = u.handle
+		}
 		cred, refused = s.WebAuthn.ValidateLogin(u, session, answer)
 	default:
 		var found webauthn.User
@@ -311,6 +347,7 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 				var u *passkeyUser
 				u, read, err = s.passkeyUserOf(ctx, sc.Realm, string(owner))
 				if err == nil {
+					u.handle = handle // hers by its record, under whichever key it was made
 					return u, nil
 				}
 			}
