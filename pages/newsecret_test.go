@@ -172,3 +172,62 @@ func TestAnAppNoKeyOpensIsADeadDevice(t *testing.T) {
 		sitetest.SignIn(t, s, sitetest.NewClient(t, "")) // her phone still does
 	})
 }
+
+// TestANamedPasskeyOutlivesANewSecret: through a real Caddy on each store,
+// behind basic_auth (the user is named before her passkey is asked for:
+// go-webauthn's named ceremony, begun under the handle of the key in use),
+// carol's passkey registered under one signing secret signs her in after
+// the gate adopted another.
+func TestANamedPasskeyOutlivesANewSecret(t *testing.T) {
+	sitetest.Parallel(t)
+	sitetest.OnEachStore(t, func(t *testing.T, storeLine string, _ func(*sitetest.Site) string) {
+		sitetest.Shorten(t, "store-watch", 200*time.Millisecond)
+		s := sitetest.Start(t, fmt.Sprintf(`http://localhost:{HTTP_PORT} {
+	basic_auth argon2id {
+		carol %s
+	}
+	smsgate {
+		%s
+		provider log
+	}
+	respond "Hello, {http.auth.user.id} ({http.auth.user.amr})"
+}`, sitetest.DemoHash, storeLine))
+		origin := s.WithPorts(s.Base)
+		auth := fakes.NewAuthenticator("localhost", origin)
+		signedIn := sitetest.NewClient(t, "carol")
+		sitetest.Enroll(t, s, signedIn, "+14155552671")
+		signedIn.Get("/.smsgate/devices") // the page the ceremony runs on: its flow
+		begin := passkeyCall(signedIn, "register/begin", origin, nil)
+		answer, err := auth.Create([]byte(begin.Text))
+		if err != nil {
+			t.Fatalf("register/begin: %d %s: %v", begin.StatusCode, begin.Text, err)
+		}
+		if res := passkeyCall(signedIn, "register/finish", origin, answer); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, `"added"`) {
+			t.Fatalf("register/finish: %d %s", res.StatusCode, res.Text)
+		}
+		signIn := func() {
+			t.Helper()
+			c := sitetest.NewClient(t, "carol")
+			c.Get("/.smsgate/login?rd=%2F")
+			c.Get("/.smsgate/verify")
+			begin := passkeyCall(c, "login/begin", origin, nil)
+			if begin.StatusCode != http.StatusOK || !strings.Contains(begin.Text, `"allowCredentials"`) {
+				t.Fatalf("login/begin (named): %d %s", begin.StatusCode, begin.Text)
+			}
+			answer, err := auth.Get([]byte(begin.Text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res := passkeyCall(c, "login/finish", origin, answer); res.StatusCode != http.StatusOK || !strings.Contains(res.Text, `"verified"`) {
+				t.Fatalf("carol's passkey (named): %d %s", res.StatusCode, res.Text)
+			}
+			if res := c.Get("/"); res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Text, "Hello, carol") {
+				t.Fatalf("the app after her passkey (named): %d %q", res.StatusCode, res.Text)
+			}
+		}
+		signIn()
+		newSecret(t, s, signedIn)
+		s.Advance(time.Minute)
+		signIn()
+	})
+}
