@@ -80,20 +80,24 @@ func (u *passkeyUser) WebAuthnCredentials() []webauthn.Credential { return u.cre
 // nobody to the authenticator or a reader of the store. It is made under
 // the code key, which a new signing secret replaces (Rekey): a passkey
 // keeps answering the handle it was registered with, whose record
-// (handleKey, written at registration) names its user; a sign-in takes
-// the handle it presents as hers where that record says so (presented).
+// (handleKey, written at registration) names its user: a discoverable
+// sign-in takes the handle it presents as hers where that record says
+// so, a named one unless it names another (presented).
 func (s *Devices) userHandle(realm, user string) []byte {
 	m := hmac.New(sha256.New, s.codeKey())
 	m.Write([]byte("passkey user\x00" + realm + "\x00" + user))
 	return m.Sum(nil)
 }
 
-// presented makes u's WebAuthn ID the handle a passkey presented, where
-// it is another than u's handle under the key in use (one registered
-// under a signing secret since replaced) and its record names u: the
-// handle is proven hers by that record, so go-webauthn's comparison of
-// the two holds. Another handle, or none, leaves u as it is (refused
-// there, as before). It reports whether it took the handle.
+// presented makes u's WebAuthn ID the handle a passkey presented to a
+// named sign-in, where it is another than u's handle under the key in
+// use (one registered under a signing secret since replaced), unless its
+// record names another user (refused there, as before): its record
+// names u (written at registration), or there is none (a store restored
+// from an export without them). The handle is not signed by the
+// passkey, and go-webauthn takes a named answer without one: what proves
+// the user is the credential, which must be in u's list and sign the
+// challenge. It reports whether it took the handle.
 func (s *Devices) presented(ctx context.Context, realm string, u *passkeyUser, handle []byte) (bool, error) {
 	if len(handle) == 0 || hmac.Equal(handle, u.handle) {
 		return false, nil
@@ -101,7 +105,6 @@ func (s *Devices) presented(ctx context.Context, realm string, u *passkeyUser, h
 	owner, err := s.Store.Get(ctx, handleKey(realm, handle))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return false, nil
 	case err != nil:
 		return false, err
 	case string(owner) != u.name:
