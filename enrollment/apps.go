@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -152,7 +151,7 @@ func (s *Devices) appWithSecret(realm, user string, list []Device, secret string
 		if d.Kind != factor.App {
 			continue
 		}
-		if have, err := s.Secrets.Open(d.Secret, appKey(realm, user, d.ID)); err == nil &&
+		if have, _, err := s.openApp(realm, user, &d); err == nil &&
 			subtle.ConstantTimeCompare([]byte(have), []byte(secret)) == 1 {
 			return d.ID
 		}
@@ -194,10 +193,13 @@ func (s *Devices) CheckApp(ctx context.Context, sc Scope, user, code string) (*D
 		s.giveBackNow(ctx, fail)
 		return nil, err
 	}
-	d, step, err := s.whichApp(sc, user, list, code)
-	if err != nil {
+	d, step, dead := s.whichApp(sc, user, list, code)
+	if d == nil && dead {
+		// No app of hers opens here (a signing secret since replaced):
+		// no code could be right, so none is a guess; she is told to sign
+		// in another way (ErrAppUnreadable, audited as a failed check).
 		s.giveBackNow(ctx, append(more, guess, fail)...)
-		return nil, err
+		return nil, ErrAppUnreadable
 	}
 	if d == nil {
 		return nil, s.wrongAppCode(ctx, sc, user, false)
@@ -249,10 +251,11 @@ func (s *Devices) rightAppCode(ctx context.Context, sc Scope, user string, confi
 // MaxDevices places is opened and compared, a decoy's where the user has
 // no app, each at all three steps, so that timing a wrong code tells a
 // name with two apps from one with none no more than it tells the codes.
-func (s *Devices) whichApp(sc Scope, user string, list []Device, code string) (*Device, int64, error) {
-	var found *Device
-	var step int64
-	apps := 0
+// An app whose secret does not open here (openApp) is compared as a
+// decoy's place, and logged (deadApp); dead says the user holds apps and
+// none of them opens.
+func (s *Devices) whichApp(sc Scope, user string, list []Device, code string) (found *Device, step int64, dead bool) {
+	apps, held, open := 0, 0, 0
 	decoy := ""
 	if s.Secrets != nil {
 		decoy = s.Secrets.Seal(decoySecret, "decoy app")
@@ -263,11 +266,14 @@ func (s *Devices) whichApp(sc Scope, user string, list []Device, code string) (*
 		if d.Kind != factor.App || s.Secrets == nil {
 			continue
 		}
-		apps++
-		secret, err := s.Secrets.Open(d.Secret, appKey(sc.Realm, user, d.ID))
+		apps, held = apps+1, held+1
+		secret, _, err := s.openApp(sc.Realm, user, d)
 		if err != nil {
-			return nil, 0, fmt.Errorf("authenticator app %s of %q: %v", d.ID, user, err)
+			s.deadApp(sc.Realm, user, d.ID, err)
+			appStep(decoySecret, code, now) // the same work
+			continue
 		}
+		open++
 		if st, ok := appStep(secret, code, now); ok && found == nil {
 			found, step = d, st
 		}
@@ -279,7 +285,7 @@ func (s *Devices) whichApp(sc Scope, user string, list []Device, code string) (*
 		}
 		appStep(secret, code, now) // the same work for a place without an app
 	}
-	return found, step, nil
+	return found, step, held > 0 && open == 0
 }
 
 // decoySecret stands in for the apps a user does not have.

@@ -75,7 +75,12 @@ func (u *passkeyUser) WebAuthnDisplayName() string                { return u.nam
 func (u *passkeyUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }
 
 // userHandle is user's opaque WebAuthn ID: an HMAC, so that it names
-// nobody to the authenticator or a reader of the store.
+// nobody to the authenticator or a reader of the store. It is made under
+// the code key, which a new signing secret replaces (Rekey): a passkey
+// keeps answering the handle it was registered with, whose record
+// (handleKey, written at registration) names its user: a discoverable
+// sign-in takes the handle it presents as hers where that record says
+// so, a named one unless it names another (presented).
 func (s *Devices) userHandle(realm, user string) []byte {
 	return handleUnder(s.codeKey(), realm, user)
 }
@@ -308,6 +313,15 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 		if u, read, err = s.passkeyUserOf(ctx, sc.Realm, user); err != nil {
 			return "", nil, err
 		}
+		// A passkey registered under a signing secret since replaced
+		// presents its handle as registered (presented): the ceremony,
+		// begun under the handle of the key in use, takes it too.
+		derived := u.handle
+		if took, err := s.presented(ctx, sc.Realm, u, answer.Response.UserHandle); err != nil {
+			return "", nil, err
+		} else if took && hmac.Equal(session.UserID, derived) {
+			session.UserID = u.handle
+		}
 		cred, refused = s.WebAuthn.ValidateLogin(u, session, answer)
 	default:
 		var found webauthn.User
@@ -317,6 +331,7 @@ func (s *Devices) FinishPasskeyLogin(ctx context.Context, sc Scope, user, flow s
 				var u *passkeyUser
 				u, read, err = s.passkeyUserOf(ctx, sc.Realm, string(owner))
 				if err == nil {
+					u.handle = handle // hers by its record, under whichever key it was made
 					return u, nil
 				}
 			}

@@ -12,7 +12,10 @@ import (
 // Sealer encrypts tokens whose content the client must not read (the flow
 // cookie names the user being signed in, and whether they exist): AES-256-GCM
 // with a random nonce, bound to a context (the realm) as associated data.
-type Sealer struct{ aead atomic.Pointer[cipher.AEAD] }
+type Sealer struct {
+	aead atomic.Pointer[cipher.AEAD]
+	was  atomic.Pointer[cipher.AEAD] // the key Rekey replaced: OpenPrevious only
+}
 
 // NewSealer returns a sealer for a 32-byte key (use Derive).
 func NewSealer(key []byte) (*Sealer, error) {
@@ -21,7 +24,10 @@ func NewSealer(key []byte) (*Sealer, error) {
 }
 
 // Rekey makes the sealer use key from now on (the gate adopted the
-// store's new secret): what the old key sealed no longer opens.
+// store's new secret): what the old key sealed no longer opens with
+// Open; OpenPrevious still opens it, in this process only, until the next
+// Rekey (the key is kept in memory, never written anywhere), so that
+// what the old key sealed can be sealed again under the new one.
 func (s *Sealer) Rekey(key []byte) error {
 	block, err := aes.NewCipher(key)
 	if err != nil {
@@ -31,7 +37,9 @@ func (s *Sealer) Rekey(key []byte) error {
 	if err != nil {
 		return err
 	}
-	s.aead.Store(&aead)
+	if old := s.aead.Swap(&aead); old != nil {
+		s.was.Store(old)
+	}
 	return nil
 }
 
@@ -48,7 +56,20 @@ var ErrSealed = errors.New("sealed value is invalid")
 
 // Open decrypts what Seal made for the same context.
 func (s *Sealer) Open(sealed, context string) (string, error) {
-	aead := *s.aead.Load()
+	return open(*s.aead.Load(), sealed, context)
+}
+
+// OpenPrevious decrypts what Seal made for context under the key the last
+// Rekey replaced (ErrSealed when none was replaced in this process).
+func (s *Sealer) OpenPrevious(sealed, context string) (string, error) {
+	was := s.was.Load()
+	if was == nil {
+		return "", ErrSealed
+	}
+	return open(*was, sealed, context)
+}
+
+func open(aead cipher.AEAD, sealed, context string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(sealed)
 	if err != nil || len(raw) < aead.NonceSize() {
 		return "", ErrSealed

@@ -27,7 +27,8 @@ import (
 // config running here does not give cannot be made again: what it earned
 // is ended first, as the settle would have (rekeyUser), then it is
 // dropped from the record. A store that fails here leaves the old key's
-// records (logged), as before.
+// records (logged), as before. The apps' secrets are sealed again under
+// the new secret's key (ResealApps) in the same pass.
 //
 // With RekeyTurn (a gate of an app), the records are re-keyed in the
 // background, in the gate's turn: under the realm's settle lock, never
@@ -75,6 +76,18 @@ func (s *Service) rekeyOnce(realm string, was func(string) string, at time.Time)
 	err := s.rekeyNumbers(ctx, realm, was, at)
 	if err != nil {
 		s.Logger.Error("keeping the provisioned numbers' hashes under the store's new secret", zap.Error(err))
+		return s.RekeyTurn != nil
+	}
+	// The apps' secrets, sealed under a key of the old secret, sealed
+	// again under the new one while this process still holds the old
+	// (enrollment.Devices.ResealApps): a gate stopped or reloaded before
+	// this is done leaves the rest dead (ErrAppUnreadable).
+	n, err := s.Devices.ResealApps(ctx, realm)
+	if n > 0 {
+		s.Logger.Info("authenticator apps' secrets sealed again under the store's new secret", zap.String("realm", realm), zap.Int("apps", n))
+	}
+	if err != nil {
+		s.Logger.Error("sealing the authenticator apps' secrets again under the store's new secret", zap.Error(err))
 		return s.RekeyTurn != nil
 	}
 	s.rekeying.Delete(was(keyCheck)) // done: before the turn lets a settle in

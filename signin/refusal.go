@@ -108,6 +108,7 @@ var refusals = []struct {
 	{"expired", Mistake, errmatch.Is(enrollment.ErrExpired)},
 	{"expired", Mistake, errmatch.Is(enrollment.ErrNoChallenge)},
 	{"code_used", Mistake, errmatch.Is(enrollment.ErrCodeUsed)},
+	{"app_unreadable", Mistake, errmatch.Is(enrollment.ErrAppUnreadable)},
 	{"passkey_refused", Mistake, errmatch.Is(enrollment.ErrPasskey)},
 	{"no_passkey", Mistake, errmatch.Is(enrollment.ErrNoPasskey)},
 	{"expired", Mistake, errmatch.Is(enrollment.ErrNoAppSetup)},

@@ -25,6 +25,7 @@ var Refusals = map[string]error{
 	"enrollment.ErrEnrolled":        enrollment.ErrEnrolled,
 	"enrollment.ErrNoAppSetup":      enrollment.ErrNoAppSetup,
 	"enrollment.ErrCodeUsed":        enrollment.ErrCodeUsed,
+	"enrollment.ErrAppUnreadable":   enrollment.ErrAppUnreadable,
 	"enrollment.ErrPasskey":         enrollment.ErrPasskey,
 	"enrollment.ErrNoPasskey":       enrollment.ErrNoPasskey,
 	"enrollment.ErrWrongRecovery":   enrollment.ErrWrongRecovery,
