@@ -3,6 +3,7 @@ package enrollment
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
