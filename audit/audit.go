@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
@@ -64,7 +65,7 @@ func recentEvent(at time.Time, event, user, e164 string, fields []zap.Field) rec
 		case f.Key == "phone" && f.Type == zapcore.StringType: // masked by the caller (Audit)
 			e.Phone = f.String
 		case f.Type == zapcore.StringType:
-			detail = append(detail, f.Key+"="+f.String)
+			detail = append(detail, f.Key+"="+valueShown(f.Key, f.String))
 		case f.Type == zapcore.Int64Type || f.Type == zapcore.Int32Type:
 			detail = append(detail, f.Key+"="+strconv.FormatInt(f.Integer, 10))
 		case f.Type == zapcore.BoolType:
@@ -77,6 +78,71 @@ func recentEvent(at time.Time, event, user, e164 string, fields []zap.Field) rec
 	}
 	e.Detail = strings.Join(detail, " ")
 	return e
+}
+
+// maxValueShown is the most runes of a string detail the console keeps
+// (older41): a value past it is cut, "…" in place of the rest, so that
+// one long value (an error's text, a provider's field) neither fills the
+// page nor the recent events' memory.
+const maxValueShown = 120
+
+// valueShown is a string field as the console's details show it
+// (older41): cut to maxValueShown runes, a run of seven digits or more
+// standing alone (a phone number, in an error's text or a provider's
+// field) masked but its last three (an IPv4 address, a count, or an ID's
+// digits among letters are not), and quoted as a list's name is
+// (namesShown) where it holds a space, a comma, a quote or an equals
+// sign, so that it reads as one value and not as further details (before,
+// `reason=x limit=1` read as two). The pumping guard's place (key
+// "place": a country code and up to six digits, a range, never a whole
+// number) is not masked: the admin resumes it by it.
+func valueShown(key, v string) string {
+	if key != "place" {
+		v = maskNumbers(v) // before the cut, which could leave a number's head too short to mask
+	}
+	if utf8.RuneCountInString(v) > maxValueShown {
+		v = string([]rune(v)[:maxValueShown]) + "…"
+	}
+	if strings.ContainsAny(v, ", \"=") {
+		v = strings.ReplaceAll(strconv.Quote(v), "=", `\u003d`)
+	}
+	return v
+}
+
+// maskNumbers masks, in v, every run of seven digits or more that no
+// letter nor digit touches: all but its last three become • (as
+// phone.MaskDigits, which counts every digit of a text and would mask an
+// address: 192.168.100.200).
+func maskNumbers(v string) string {
+	b := []byte(v)
+	var out strings.Builder
+	for i := 0; i < len(b); {
+		j := i
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == i {
+			out.WriteByte(b[i])
+			i++
+			continue
+		}
+		alone := j-i >= 7 && (i == 0 || !alnum(b[i-1])) && (j == len(b) || !alnum(b[j]))
+		for k := i; k < j; k++ {
+			if alone && k < j-3 {
+				out.WriteString("•")
+			} else {
+				out.WriteByte(b[k])
+			}
+		}
+		i = j
+	}
+	return out.String()
+}
+
+// alnum reports whether c is an ASCII letter or digit (a byte of a
+// multi-byte rune is neither).
+func alnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // namesShown is a list field of strings as the console's details show it:

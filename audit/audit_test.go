@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +79,40 @@ func TestTheConsoleShowsWhoUsedTheInvites(t *testing.T) {
 	})
 	if want := `invites_ended=0 invites_used="mal,doe", bob, "eve x\u003d1"`; e.Detail != want {
 		t.Errorf("details %q, want %q", e.Detail, want)
+	}
+}
+
+// TestAConsoleDetailReadsAsOneValue (older41; close19 Left 6: "console
+// event details as key=value text"): a string field's value that holds
+// spaces and "=" (an error's text, a provider's field) read as further
+// details on the console (the console splits them where a key and "="
+// begin: pages' detailKey), a phone number in it was shown whole, and a
+// long one was kept whole. Now it is quoted as a list's name is, its
+// numbers masked but their last three digits, and cut at maxValueShown
+// runes; an address, an ID, a word and the pumping guard's place (a
+// range the admin resumes by) are shown as they were.
+func TestAConsoleDetailReadsAsOneValue(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", maxValueShown+50)
+	e := recentEvent(time.Now(), "number_refused", "alice", "", []zap.Field{
+		zap.String("reason", "+14155552671 refused limit=1 by=mallory"),
+		zap.String("ip", "192.168.100.200"),
+		zap.String("browser", "a1234567b"),
+		zap.String("limit", "user"),
+		zap.String("error_code", long),
+		zap.Int("sent", 1234567),
+		zap.String("place", "+351912345"),
+	})
+	want := `reason="+••••••••671 refused limit\u003d1 by\u003dmallory" ip=192.168.100.200 browser=a1234567b limit=user error_code=` +
+		strings.Repeat("é", maxValueShown) + "… sent=1234567 place=+351912345"
+	if e.Detail != want {
+		t.Errorf("details\n %q\nwant\n %q", e.Detail, want)
+	}
+	if e.By != "" {
+		t.Errorf("a detail's by=mallory read as the event's by: %q", e.By)
+	}
+	keys := regexp.MustCompile(`(?:^| )([a-z_]+)=`).FindAllStringSubmatch(e.Detail, -1)
+	if len(keys) != 7 {
+		t.Errorf("the console reads %d details in %q (%v), want 7", len(keys), e.Detail, keys)
 	}
 }
