@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -109,6 +110,44 @@ func TestAnImportRefusesAListOfSessionsNoGateWrote(t *testing.T) {
 		}
 		if _, err := st.Get(ctx, devices.Key); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("a refused import wrote carol's devices: %v", err)
+		}
+	})
+}
+
+// TestAnImportPastTwentySessionsCountsTheOldest: the store lists 15 of
+// alice's sessions and the file 10 others, older: the newest 20 are
+// listed, and the 5 oldest, pushed out, are counted (UnlistedSessions),
+// so that the admin sees and ends them (EndUnlisted), as a sign-in's.
+// On Badger and Redis.
+func TestAnImportPastTwentySessionsCountsTheOldest(t *testing.T) {
+	t.Parallel()
+	onRaceStores(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		s, _, _ := raceService(t, st)
+		admin := &Admin{Core: s.Core, Devices: s.Devices}
+		now := admin.clock().UTC().Truncate(time.Second)
+		list := func(from, n int) []session.Info {
+			var out []session.Info
+			for i := from; i < from+n; i++ {
+				issued := now.Add(time.Duration(i-100) * time.Minute)
+				out = append(out, session.Info{SID: "S" + strconv.Itoa(i), Issued: issued, Expires: issued.Add(24 * time.Hour)})
+			}
+			return out
+		}
+		held := indexRecord(t, session.IndexKind, "alice", list(10, 15))
+		if err := st.Put(ctx, held.Key, held.Value, 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.Import(ctx, []Record{indexRecord(t, session.IndexKind, "alice", list(0, 10))}); err != nil {
+			t.Fatal(err)
+		}
+		listed, err := session.Sessions(ctx, st, realm, "alice", now)
+		if err != nil || len(listed) != session.MaxListed || listed[len(listed)-1].SID != "S5" {
+			t.Fatalf("alice's sessions after the import: %d %v, want the newest 20, S5 the oldest", len(listed), err)
+		}
+		u, err := session.UnlistedSessions(ctx, st, realm, "alice", now)
+		if err != nil || u.Count != 5 || !u.Through.Equal(now.Add(-96*time.Minute)) {
+			t.Errorf("the sessions the import pushed out: %+v %v, want 5 through S4's", u, err)
 		}
 	})
 }
