@@ -164,6 +164,10 @@ func (s *Admin) Export(ctx context.Context, realm string, withKeys bool) ([]Reco
 			return nil, err
 		}
 	}
+	out, err := exportIndexes(ctx, s.Store, realm, out)
+	if err != nil {
+		return nil, err
+	}
 	return exportEnds(ctx, s.Store, realm, out)
 }
 
@@ -227,7 +231,7 @@ func (s *Admin) Import(ctx context.Context, records []Record) (done Imported, er
 	all := make(map[string][]byte, len(records))
 	var renamed []byte
 	revoked, buried := map[string][]byte{}, map[string][]byte{}
-	var endList []end
+	var endList, indexes []end
 	for _, r := range records {
 		key, value, err := r.stored()
 		if err == nil {
@@ -242,6 +246,13 @@ func (s *Admin) Import(ctx context.Context, records []Record) (done Imported, er
 				until = *r.Until
 			}
 			endList = append(endList, end{key, value, until}) // written apart: keepLaterEnds
+			continue
+		}
+		if isIndex(key) {
+			if err := checkIndex(key, value, s.clock()); err != nil {
+				return done, err
+			}
+			indexes = append(indexes, end{key: key, value: value}) // merged apart: mergeIndexes
 			continue
 		}
 		known := false
@@ -298,6 +309,9 @@ func (s *Admin) Import(ctx context.Context, records []Record) (done Imported, er
 	}
 	if n, err := s.keepLaterEnds(ctx, endList); err != nil {
 		return done, fmt.Errorf("nothing was imported but %d users' revocations and %d sessions' ends (a later one is never wrong to keep): %w", kept, n, err)
+	}
+	if n, err := s.mergeIndexes(ctx, indexes); err != nil {
+		return done, fmt.Errorf("nothing was imported but users' revocations, the ends of sessions and %d users' lists of sessions (merged: run the same import again): %w", n, err)
 	}
 	if err := s.honourTombstones(ctx, buried, all, &done.NotRestored); err != nil {
 		return done, fmt.Errorf("nothing was imported but the file's tombstones (never wrong to keep): %w", err)
