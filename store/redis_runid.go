@@ -47,9 +47,14 @@ func (p *processes) learn(info string, answered time.Time) (string, time.Time) {
 	if id == "" || uptime < 0 {
 		return "", time.Time{}
 	}
-	// The server answered by answered, up uptime whole seconds then:
-	// started by answered - uptime.
-	by := answered.Add(-time.Duration(uptime) * time.Second)
+	// The process answered, so it was up by answered; and it started by
+	// answered - uptime, less 2 s: Redis counts uptime between whole
+	// seconds of its own clock (time(NULL) at its start; its cached
+	// unixtime), so 20 ms across a second's turn is 1.
+	by := answered
+	if uptime > 2 {
+		by = answered.Add(-time.Duration(uptime-2) * time.Second)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.upBy == nil || len(p.upBy) >= maxProcesses {
