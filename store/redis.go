@@ -63,6 +63,8 @@ type Redis struct {
 	startStep time.Duration
 	logger    *zap.Logger
 	opened    bool // by Open
+	// processes is each server process met, for ranNot (redis_runid.go).
+	processes *processes
 }
 
 // CaddyModule returns the Caddy module information.
@@ -118,6 +120,7 @@ func (r *Redis) Provision(ctx caddy.Context) error {
 	}
 	r.client, r.opts = redis.NewUniversalClient(opts), opts
 	r.replicaCounts = newReplicaCounts()
+	r.processes = &processes{}
 	r.replicaPools = &replicaPools{pools: map[string]*redis.Client{}}
 	r.identity = fmt.Sprintf("%q %q %t %d %q", addrs, r.MasterName, r.Cluster, r.DB, r.KeyPrefix)
 	r.logger = ctx.Logger()
@@ -157,6 +160,9 @@ func (r *Redis) Open(ctx context.Context) error {
 	if err := r.loadScripts(step); err != nil {
 		return r.failed(fmt.Errorf("redis store at %v: loading a script: %v", addrs, err))
 	}
+	learnCtx, cancel := step()
+	defer cancel()
+	r.learnAll(learnCtx) // for ranNot: the run_id of each node, up by now
 	durabilityCtx, cancel := step()
 	defer cancel()
 	warnings, err := r.durability(durabilityCtx)

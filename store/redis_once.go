@@ -263,25 +263,30 @@ func (r *Redis) loadScripts(step func() (context.Context, context.CancelFunc)) e
 // there next, and s is sent again (by its text, where the load failed:
 // Script.Run).
 func (r *Redis) runScript(ctx context.Context, sc redis.Scripter, s *redis.Script, keys []string, args ...any) *redis.Cmd {
+	sent := time.Now()
 	cmd := s.EvalSha(ctx, sc, keys, args...)
-	if err := cmd.Err(); err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") && !r.ranNot(ctx, cmd) {
+	if err := cmd.Err(); err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") && !r.ranNot(ctx, cmd, sent) {
 		return cmd
 	}
 	_ = r.loadScripts(func() (context.Context, context.CancelFunc) { return ctx, func() {} })
 	return s.Run(ctx, sc, keys, args...)
 }
 
-// ranNot says whether cmd, an EVALSHA whose answer was lost with its
-// connection (a cut, a read timeout: not an answer, nor a refusal before
-// it was sent), is known not to have run: the server of its first key does
-// not know its script (SCRIPT EXISTS), so it was answered NOSCRIPT, as the
-// first script call on a server that forgot them (a flushed cache, a
-// replica attached since Open and promoted) is. A server that knows it
-// may have run it (or another loaded it since: a NOSCRIPT told apart from
-// nothing), and it stays an error. Left: a SCRIPT FLUSH, or a failover to
-// a server that never had the scripts, between the cut and this question
+// ranNot says whether cmd, an EVALSHA sent by sent whose answer was lost
+// with its connection (a cut, a read timeout: not an answer, nor a refusal
+// before it was sent), is known not to have run: the server of its first
+// key is the process it went to (its run_id known up by sent: processes)
+// and does not know its script (SCRIPT EXISTS, asked with INFO server in
+// one trip), so it was answered NOSCRIPT, as the first script call on a
+// server that forgot them (a flushed cache, a replica attached since Open
+// and promoted) is. A server that knows it may have run it (or another
+// loaded it since: a NOSCRIPT told apart from nothing), and it stays an
+// error; so does one that started since the send, or not known to have
+// been up by it (a restart between the cut and this question: its data
+// kept, its scripts forgotten, review41 H1), and one that does not tell
+// its run_id. Left: a SCRIPT FLUSH between the cut and this question
 // takes a script that ran for one that did not (SECURITY.md).
-func (r *Redis) ranNot(ctx context.Context, cmd redis.Cmder) bool {
+func (r *Redis) ranNot(ctx context.Context, cmd redis.Cmder, sent time.Time) bool {
 	args := cmd.Args()
 	if !lost(ctx, cmd.Err()) || len(args) < 4 || args[0] != "evalsha" {
 		return false
@@ -296,8 +301,17 @@ func (r *Redis) ranNot(ctx context.Context, cmd redis.Cmder) bool {
 		}
 		c = node
 	}
-	known, err := c.ScriptExists(ctx, sha).Result()
-	return err == nil && len(known) == 1 && !known[0]
+	var known *redis.BoolSliceCmd
+	var info *redis.StringCmd
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		known, info = p.ScriptExists(ctx, sha), p.Info(ctx, "server")
+		return nil
+	})
+	if err != nil {
+		return false
+	}
+	id, upBy := r.processes.learn(info.Val(), time.Now())
+	return id != "" && upBy.Before(sent) && len(known.Val()) == 1 && !known.Val()[0]
 }
 
 // lost says whether err is a connection lost with its command on it (a
@@ -316,7 +330,7 @@ func lost(ctx context.Context, err error) bool {
 // then: nothing more is asked), each lost command that is the same made
 // twice (a read, a window's count: go-redis sends a pipeline holding a
 // command that goes once never again).
-func (r *Redis) sentAlone(ctx context.Context, sent []*Op, cmds []redis.Cmder) []bool {
+func (r *Redis) sentAlone(ctx context.Context, sent []*Op, cmds []redis.Cmder, sentAt time.Time) []bool {
 	alone, failed := make([]bool, len(sent)), false
 	for i, op := range sent {
 		err := cmds[i].Err()
@@ -324,7 +338,7 @@ func (r *Redis) sentAlone(ctx context.Context, sent []*Op, cmds []redis.Cmder) [
 		case err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT"):
 			alone[i] = true
 		case !failed && sentOnce(op) && lost(ctx, err):
-			alone[i] = r.ranNot(ctx, cmds[i])
+			alone[i] = r.ranNot(ctx, cmds[i], sentAt)
 			failed = !alone[i]
 		}
 	}

@@ -229,9 +229,9 @@ func (r *Redis) DoBatch(ctx context.Context, ops []*Op) {
 		}
 	}
 	sent, split := r.sendable(run)
-	cmds := make([]redis.Cmder, len(sent))
+	cmds, sentAt := make([]redis.Cmder, len(sent)), time.Now()
 	r.pipelined(ctx, sent, cmds)
-	alone := r.sentAlone(ctx, sent, cmds)
+	alone := r.sentAlone(ctx, sent, cmds, sentAt)
 	for i, op := range sent {
 		if alone[i] {
 			r.one(ctx, op)
