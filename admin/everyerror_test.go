@@ -62,6 +62,7 @@ var notAdmin = map[string]string{
 	"enrollment.ErrEnrolled":        "a user's first enrollment (addFirst), not the admin's add",
 	"enrollment.ErrEnded":           "a user's add from a session whose device left her list (signin.ErrEnded); the admin's add names no session",
 	"enrollment.ErrNoSecrets":       "an app's enrollment without a sealer: a user's, the gate's config",
+	"enrollment.ErrAppUnreadable":   "a user's app sign-in where no key opens her apps (signin's refusals: a dead device)",
 	"enrollment.ErrPasskeysOff":     "a passkey's enrollment without an origin: a user's, the gate's config",
 	"enrollment.CooldownError":      "a user's sign-in (signin's refusals)",
 	"enrollment.ErrCodeUsed":        "a user's sign-in (signin's refusals)",
