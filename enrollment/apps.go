@@ -255,7 +255,7 @@ func (s *Devices) rightAppCode(ctx context.Context, sc Scope, user string, confi
 // decoy's place, and logged (deadApp); dead says the user holds apps and
 // none of them opens.
 func (s *Devices) whichApp(sc Scope, user string, list []Device, code string) (found *Device, step int64, dead bool) {
-	apps, held, open := 0, 0, 0
+	apps, open := 0, 0
 	decoy := ""
 	if s.Secrets != nil {
 		decoy = s.Secrets.Seal(decoySecret, "decoy app")
@@ -266,7 +266,7 @@ func (s *Devices) whichApp(sc Scope, user string, list []Device, code string) (f
 		if d.Kind != factor.App || s.Secrets == nil {
 			continue
 		}
-		apps, held = apps+1, held+1
+		apps++
 		secret, _, err := s.openApp(sc.Realm, user, d)
 		if err != nil {
 			s.deadApp(sc.Realm, user, d.ID, err)
@@ -278,6 +278,7 @@ func (s *Devices) whichApp(sc Scope, user string, list []Device, code string) (f
 			found, step = d, st
 		}
 	}
+	dead = apps > 0 && open == 0 // before the decoys' places count in apps
 	for ; apps < MaxDevices; apps++ {
 		secret := decoySecret
 		if decoy != "" {
@@ -285,7 +286,7 @@ func (s *Devices) whichApp(sc Scope, user string, list []Device, code string) (f
 		}
 		appStep(secret, code, now) // the same work for a place without an app
 	}
-	return found, step, held > 0 && open == 0
+	return found, step, dead
 }
 
 // decoySecret stands in for the apps a user does not have.
