@@ -15,7 +15,7 @@ import (
 // storedSecret reads it) or an EdDSA key (keys/eddsa/N, N from 1, a seed
 // of ed25519.SeedSize bytes: keyring.load). It never quotes the value.
 func KeyRecordProblem(key string, value []byte) string {
-	if key == secretRecord {
+	if key == SecretRecord {
 		if len(value) < secretLen {
 			return fmt.Sprintf("%d bytes, and a signing key is at least %d", len(value), secretLen)
 		}

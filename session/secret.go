@@ -18,12 +18,9 @@ import (
 // meanwhile, every instance adopts the store's (Reconcile), so that they
 // never split into two that refuse each other's sessions and codes.
 
-// secretRecord is where a generated signing secret is kept.
-const secretRecord = "keys/secret"
-
-// SecretRecord is secretRecord, for an import that reads the secret a
-// file or the store holds (enrollment's passkey handles).
-const SecretRecord = secretRecord
+// SecretRecord is where a generated signing secret is kept (read by an
+// import too: enrollment's passkey handles, from a file's or the store's).
+const SecretRecord = "keys/secret"
 
 // secretLen is the length of a generated secret; shorter is unreadable.
 const secretLen = 32
@@ -33,7 +30,7 @@ const secretLen = 32
 func storedSecret(ctx context.Context, st store.Store, await time.Duration) ([]byte, error) {
 	deadline := time.Now().Add(await)
 	for {
-		key, err := st.Get(ctx, secretRecord)
+		key, err := st.Get(ctx, SecretRecord)
 		switch {
 		case err == nil && len(key) >= secretLen:
 			return key, nil
@@ -47,7 +44,7 @@ func storedSecret(ctx context.Context, st store.Store, await time.Duration) ([]b
 		}
 		fresh := make([]byte, secretLen)
 		_, _ = rand.Read(fresh)
-		if _, err := st.PutIfAbsent(store.Lasting(ctx), secretRecord, fresh, 0); err != nil {
+		if _, err := st.PutIfAbsent(store.Lasting(ctx), SecretRecord, fresh, 0); err != nil {
 			return nil, fmt.Errorf("storing the signing key: %v", err)
 		}
 		await = 0 // whoever won the race, its key is there now
@@ -78,13 +75,13 @@ func (m *Manager) Reconcile(ctx context.Context) (SecretChange, error) {
 	change := SecretKept
 	if !m.configured {
 		mine := m.Secret()
-		stored, err := m.store.Get(ctx, secretRecord)
+		stored, err := m.store.Get(ctx, SecretRecord)
 		if errors.Is(err, store.ErrNotFound) {
-			if _, err := m.store.PutIfAbsent(store.Lasting(ctx), secretRecord, mine, 0); err != nil {
+			if _, err := m.store.PutIfAbsent(store.Lasting(ctx), SecretRecord, mine, 0); err != nil {
 				return change, err
 			}
 			change = SecretRestored
-			stored, err = m.store.Get(ctx, secretRecord) // another instance may have won
+			stored, err = m.store.Get(ctx, SecretRecord) // another instance may have won
 		}
 		switch {
 		case err != nil:
@@ -135,7 +132,7 @@ func (m *Manager) adopt(secret []byte) {
 // those of a previous release, which name no secret, are marked as the
 // old secret's first.
 func NewSecret(ctx context.Context, st store.Store) error {
-	old, err := st.Get(ctx, secretRecord)
+	old, err := st.Get(ctx, SecretRecord)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -148,5 +145,5 @@ func NewSecret(ctx context.Context, st store.Store) error {
 	}
 	fresh := make([]byte, secretLen)
 	_, _ = rand.Read(fresh)
-	return st.Put(store.Lasting(ctx), secretRecord, fresh, 0)
+	return st.Put(store.Lasting(ctx), SecretRecord, fresh, 0)
 }

@@ -40,7 +40,7 @@ func TestReconcileSecret(t *testing.T) {
 			if ch, err := m.Reconcile(ctx); err != nil || ch != SecretRestored {
 				t.Fatalf("after a wipe: %v, %v; want restored", ch, err)
 			}
-			if got, _ := st.Get(ctx, secretRecord); !bytes.Equal(got, old) {
+			if got, _ := st.Get(ctx, SecretRecord); !bytes.Equal(got, old) {
 				t.Fatal("the store's secret is not the gate's")
 			}
 			other, err := NewManager(ctx, Config{Store: st, Realm: "example.com", Alg: alg, Lifetime: time.Hour, Now: func() time.Time { return now }})
@@ -105,7 +105,7 @@ func TestConfiguredSecretIsLeftAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	awaitingPolls(m)
-	_ = st.Put(ctx, secretRecord, bytes.Repeat([]byte{7}, 32), 0)
+	_ = st.Put(ctx, SecretRecord, bytes.Repeat([]byte{7}, 32), 0)
 	if ch, err := m.Reconcile(ctx); err != nil || ch != SecretKept || !bytes.Equal(m.Secret(), secret) {
 		t.Fatalf("a configured secret: %v, %v", ch, err)
 	}
@@ -121,7 +121,7 @@ type secretLooks struct {
 
 func (s *secretLooks) Get(ctx context.Context, key string) ([]byte, error) {
 	v, err := s.Store.Get(ctx, key)
-	if key == secretRecord && errors.Is(err, store.ErrNotFound) {
+	if key == SecretRecord && errors.Is(err, store.ErrNotFound) {
 		s.once.Do(func() { close(s.looked) })
 	}
 	return v, err
@@ -144,7 +144,7 @@ func TestStartAwaitsARestoredSecret(t *testing.T) {
 	go func() {
 		defer close(put)
 		<-st.looked
-		_, _ = base.PutIfAbsent(ctx, secretRecord, running, 0)
+		_, _ = base.PutIfAbsent(ctx, SecretRecord, running, 0)
 	}()
 	defer func() { st.once.Do(func() { close(st.looked) }); <-put }()
 	m, err := NewManager(ctx, Config{Store: st, Realm: "example.com", AwaitSecret: time.Minute, Lifetime: time.Hour, Now: time.Now})
